@@ -1,0 +1,99 @@
+# Top-level build for uploadd, taskscope, their BPF programs and tests.
+#
+# Everything is built out of tree under $(BUILD). Each module keeps its own
+# fragment (src/*/build.mk, bpf/build.mk, tests/*/build.mk, tools/build.mk)
+# that appends to the lists below; this file holds only the shared rules and
+# the user-facing targets. `make check-sanitize` reruns the whole test suite
+# with ASan+UBSan in build/sanitize.
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+# Objects built through pattern chains are kept, not deleted as intermediates.
+.SECONDARY:
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+
+SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+BUILD ?= build/sanitize
+else
+BUILD ?= build
+endif
+
+CC      := gcc
+CLANG   ?= clang
+BPFTOOL ?= bpftool
+PREFIX  ?= /usr/local
+
+OPT      ?= -O2 -g
+WARN     := -Wall -Wextra -Werror
+CPPFLAGS := -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD)/gen
+CFLAGS   := $(OPT) $(WARN) -std=gnu11 -pthread -MMD -MP $(EXTRA_CFLAGS)
+LDFLAGS  := -pthread $(EXTRA_LDFLAGS)
+
+ifeq ($(SANITIZE),1)
+CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+           -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+# Lists the fragments append to.
+BINS         :=
+UNIT_TESTS   :=
+TEST_TARGETS :=
+GEN_HEADERS  :=
+
+# obj path for a source file: build/obj/src/x/y.o
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+include src/common/build.mk
+include $(wildcard bpf/build.mk)
+include $(wildcard src/uploadd/build.mk)
+include $(wildcard src/taskscope/build.mk)
+include $(wildcard tests/unit/build.mk)
+include $(wildcard tests/targets/build.mk)
+include $(wildcard tools/build.mk)
+include $(wildcard tests/fuzz/build.mk)
+
+.PHONY: all setup test test-unit test-integration check-sanitize demo clean
+
+all: $(BINS) $(TEST_TARGETS)
+
+$(BUILD)/obj/%.o: %.c | $(GEN_HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# Version from one source: git describe when available, else the VERSION file.
+$(BUILD)/gen/version.h: FORCE
+	@mkdir -p $(@D)
+	@v=$$(git describe --tags --always --dirty 2>/dev/null || cat VERSION); \
+	 line="#define TS_VERSION \"$$v\""; \
+	 [ -f $@ ] && [ "$$(cat $@)" = "$$line" ] || echo "$$line" > $@
+GEN_HEADERS += $(BUILD)/gen/version.h
+
+FORCE:
+
+# Installs missing Debian packages (when root) and mounts tracefs; a no-op
+# when everything is already there.
+setup:
+	@tools/setup.sh
+
+test: setup all
+	@tools/run-tests.sh $(BUILD) $(UNIT_TESTS)
+
+test-unit: all
+	@TS_ONLY_UNIT=1 tools/run-tests.sh $(BUILD) $(UNIT_TESTS)
+
+test-integration: setup all
+	@TS_ONLY_INTEGRATION=1 tools/run-tests.sh $(BUILD)
+
+check-sanitize: setup
+	$(MAKE) SANITIZE=1 BUILD=build/sanitize test
+
+demo: setup all
+	@tools/demo.sh $(BUILD)
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
