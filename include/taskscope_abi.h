@@ -18,8 +18,302 @@
 
 #define TS_COMM_LEN 16
 
+/* ---- common (both programs) ------------------------------------------- */
+
+/* User registers in DWARF numbering for x86_64, the order libdw's
+ * dwfl_thread_state_registers() takes: 0 rax, 1 rdx, 2 rcx, 3 rbx, 4 rsi,
+ * 5 rdi, 6 rbp, 7 rsp, 8-15 r8-r15, 16 rip. */
+enum ts_dwarf_reg {
+	TS_REG_AX = 0, TS_REG_DX, TS_REG_CX, TS_REG_BX, TS_REG_SI, TS_REG_DI,
+	TS_REG_BP, TS_REG_SP, TS_REG_R8, TS_REG_R9, TS_REG_R10, TS_REG_R11,
+	TS_REG_R12, TS_REG_R13, TS_REG_R14, TS_REG_R15, TS_REG_IP,
+	TS_REG_COUNT
+};
+
+/* A thread's user registers as saved on kernel entry (bpf_task_pt_regs). */
+struct ts_user_regs {
+	__u64 r[TS_REG_COUNT];       /* indexed by enum ts_dwarf_reg */
+	__u64 fsbase;                /* thread pointer: glibc's struct pthread */
+};
+_Static_assert(sizeof(struct ts_user_regs) == 144, "ts_user_regs size");
+
+/* Largest copy of the top of a user stack, in bytes. Sized so one snapshot
+ * record (header + kernel stack + this window) stays under the 32 KiB limit
+ * of a bpf_seq_write record and of a per-CPU array value. */
+#define TS_STACK_MAX 24576
+
+/* ts_stack_window.flags */
+#define TS_STACK_CLAMPED   0x1  /* window ends at the end of the stack VMA */
+#define TS_STACK_CUT       0x2  /* the stack goes on past TS_STACK_MAX bytes */
+#define TS_STACK_NO_VMA    0x4  /* sp is in no mapping: nothing copied */
+#define TS_STACK_COPY_FAIL 0x8  /* bpf_copy_from_user_task failed */
+
+/* Describes the copied stack bytes that follow a record: [addr, addr+len). */
+struct ts_stack_window {
+	__u64 addr;                  /* user address of the first byte (= sp) */
+	__u32 len;                   /* bytes copied, <= TS_STACK_MAX */
+	__u32 flags;                 /* TS_STACK_* */
+};
+_Static_assert(sizeof(struct ts_stack_window) == 16, "ts_stack_window size");
+
+/* What an fd refers to (ts_fd_info.type). */
+enum ts_fd_type {
+	TS_FD_NONE = 0,              /* not looked up (syscall takes no fd) */
+	TS_FD_BAD,                   /* no such fd in the table */
+	TS_FD_SOCKET,
+	TS_FD_PIPE,
+	TS_FD_FILE,                  /* regular file */
+	TS_FD_OTHER,                 /* char device, eventfd, epoll, ... */
+};
+
+/* An fd as seen from the kernel: socket family/protocol and addresses in
+ * network byte order as stored in struct sock_common, ports in host order. */
+struct ts_fd_info {
+	__u32 type;                  /* enum ts_fd_type */
+	__u32 mode;                  /* inode i_mode */
+	__u64 ino;                   /* inode number (pipe:[ino], socket:[ino]) */
+	__u16 family;                /* AF_INET, AF_INET6, AF_UNIX, ... */
+	__u16 sotype;                /* SOCK_STREAM, SOCK_DGRAM, ... */
+	__u16 protocol;              /* IPPROTO_TCP, IPPROTO_UDP, ... */
+	__u16 sk_state;              /* TCP_ESTABLISHED, TCP_LISTEN, ... */
+	__u16 lport, rport;          /* host byte order */
+	__u32 _pad0;
+	__u8 laddr[16], raddr[16];   /* IPv4 in the first 4 bytes */
+	__u32 rx_queued;             /* bytes waiting to be read */
+	__u32 tx_queued;             /* bytes sent but not yet acknowledged */
+};
+_Static_assert(sizeof(struct ts_fd_info) == 72, "ts_fd_info size");
+
 /* ---- snapshot (bpf/snapshot.bpf.c) ------------------------------------ */
 
+/* Kernel stack depth kept per thread (bpf_get_task_stack). */
+#define TS_KSTACK_MAX 64
+
+/* ts_snap_thread.flags */
+#define TS_SNAP_KTHREAD    0x1   /* PF_KTHREAD: no user side */
+#define TS_SNAP_UMEM       0x2   /* umem holds user memory at umem_addr */
+#define TS_SNAP_UMEM_LOW   0x4   /* umem starts 16 bytes below the futex */
+#define TS_SNAP_FD         0x8   /* fd describes args[0] */
+#define TS_SNAP_NO_REGS    0x10  /* bpf_task_pt_regs unavailable */
+
+/* One thread, written by the snapshot iterator with bpf_seq_write. The
+ * record is followed by kstack_len bytes of kernel return addresses
+ * (__u64 each) and then ustack.len bytes of user stack; rec_len covers all
+ * three. */
+struct ts_snap_thread {
+	__u32 rec_len;               /* bytes, this header included */
+	__u32 abi_version;           /* TS_ABI_VERSION */
+	__u32 tid, tgid;
+	__u32 state;                 /* task->__state */
+	__u32 exit_state;            /* task->exit_state */
+	__u32 flags;                 /* TS_SNAP_* */
+	__u32 on_cpu;                /* 1 while running on a CPU */
+	__u32 cpu;                   /* CPU it last ran on */
+	__s32 syscall_nr;            /* orig_ax; < 0 when not in a syscall */
+	__u64 args[6];               /* syscall arguments di si dx r10 r8 r9 */
+	__u64 cpu_ns;                /* se.sum_exec_runtime */
+	__u64 last_arrival_ns;       /* sched clock when it last got a CPU */
+	__u64 last_run_ns;           /* length of that last stint on the CPU */
+	__u64 last_queued_ns;        /* sched clock it became runnable, or 0 */
+	__u64 now_sched_ns;          /* sched clock when the reader last got
+				      * the CPU (a reference, see
+				      * bpf/task_info.bpf.h) */
+	__u64 now_mono_ns;           /* bpf_ktime_get_ns() at the read */
+	__u64 start_mono_ns;         /* task->start_time (CLOCK_MONOTONIC) */
+	char comm[TS_COMM_LEN];
+	struct ts_user_regs regs;
+	__u64 umem_addr;             /* user address of umem[0] */
+	__u32 umem[12];              /* user memory the syscall points at: the
+				      * futex word (and the mutex owner at +8)
+				      * or a sleep's struct timespec */
+	struct ts_fd_info fd;
+	__u32 kstack_len;            /* bytes of kernel stack after the header */
+	__u32 _pad1;
+	struct ts_stack_window ustack;
+};
+_Static_assert(sizeof(struct ts_snap_thread) == 456, "ts_snap_thread size");
+_Static_assert(sizeof(struct ts_snap_thread) + TS_KSTACK_MAX * 8 +
+	       TS_STACK_MAX < 32768, "snapshot record must fit a seq_file write");
+
+/* Read-only configuration of the snapshot iterator (rodata). */
+struct ts_snap_config {
+	__u32 want_kstack;           /* 1: bpf_get_task_stack for every thread */
+	__u32 want_kthreads;         /* 1: include kernel threads (--all) */
+	__u32 stack_max;             /* user stack bytes to copy, <= TS_STACK_MAX */
+	__u32 _pad;
+};
+_Static_assert(sizeof(struct ts_snap_config) == 16, "ts_snap_config size");
+
 /* ---- watch (bpf/watch.bpf.c) ------------------------------------------ */
+
+/* Ring-buffer records of taskscope watch, all starting with ts_wev_hdr. */
+enum ts_wev_type {
+	TS_WEV_CREATE = 1,           /* a thread of the target was created */
+	TS_WEV_RENAME,               /* a thread changed its name */
+	TS_WEV_EXIT,                 /* a thread exited */
+	TS_WEV_WAIT,                 /* a wait of at least min_block ended */
+	TS_WEV_STUCK,                /* a wait still going on passed --stuck */
+	TS_WEV_TOTALS,               /* a live thread's totals (end of watch) */
+	TS_WEV_TYPE_MAX,
+};
+
+/* What a thread waited in, from the syscall it slept in (ts_wait.cls). */
+enum ts_wait_class {
+	TS_WAIT_FUTEX = 0,           /* futex, futex_wait, futex_waitv */
+	TS_WAIT_READ,                /* read/readv/pread*, recvfrom/recvmsg/recvmmsg */
+	TS_WAIT_POLL,                /* poll, select, epoll_wait and variants */
+	TS_WAIT_SLEEP,               /* nanosleep, clock_nanosleep, pause */
+	TS_WAIT_OTHER,               /* any other syscall, or none (syscall < 0) */
+	TS_WAIT_NCLASS,
+};
+
+/* ts_wait.flags */
+#define TS_WAIT_F_WORD      0x1   /* futex_word and futex_owner were read */
+#define TS_WAIT_F_WAKER     0x2   /* waker_* name the thread that woke it */
+#define TS_WAIT_F_WAKER_FUTEX 0x4 /* the waker was in a futex call on obj */
+#define TS_WAIT_F_WAKER_IRQ 0x8   /* woken by an interrupt on an idle
+				   * CPU (timer, network): no thread */
+#define TS_WAIT_F_FD        0x10  /* fd describes obj (a read wait) */
+#define TS_WAIT_F_BYTES     0x20  /* bytes is the socket read's result */
+#define TS_WAIT_F_STACK     0x40  /* a ts_wev_stack tail follows */
+#define TS_WAIT_F_ADOPTED   0x80  /* the wait began before watch started:
+				   * start_ns is estimated from the
+				   * scheduler's last-ran time */
+#define TS_WAIT_F_FLUSHED   0x100 /* emitted before its stack or bytes came
+				   * (the thread blocked again or exited) */
+
+/* One wait: from switch-out (start) to wakeup (wake) to switch-in (end). */
+struct ts_wait {
+	__u64 start_ns;              /* went off CPU to sleep (monotonic) */
+	__u64 wake_ns;               /* sched_waking of it, 0 if not seen */
+	__u64 end_ns;                /* back on a CPU (stuck: time of report) */
+	__u64 obj;                   /* futex address, or fd for read/poll */
+	__u64 ip;                    /* user ip of the syscall */
+	__s32 syscall;               /* orig_ax at switch-out; < 0: none */
+	__u32 cls;                   /* enum ts_wait_class */
+	__u32 sched_state;           /* task state it slept in (1 S, 2 D) */
+	__u32 futex_op;              /* futex(2) op argument */
+	__u32 futex_word;            /* *obj at switch-out (TS_WAIT_F_WORD) */
+	__u32 futex_owner;           /* *(obj + 8): glibc mutex __owner */
+	__u32 flags;                 /* TS_WAIT_F_* */
+	__u32 waker_tid, waker_tgid;
+	char waker_comm[TS_COMM_LEN];
+	__u32 _pad0;
+	__s64 bytes;                 /* socket read result (TS_WAIT_F_BYTES) */
+	struct ts_fd_info fd;        /* what obj is (TS_WAIT_F_FD) */
+};
+_Static_assert(sizeof(struct ts_wait) == 176, "ts_wait size");
+
+/* Per-thread totals the kernel keeps from the thread's first wait seen. */
+struct ts_thread_totals {
+	__u64 blocked_ns[TS_WAIT_NCLASS];  /* time off CPU by class, all waits */
+	__u32 waits[TS_WAIT_NCLASS];       /* number of waits by class */
+	__u32 top_cls;               /* the longest single wait: class, */
+	__u64 top_ns;                /* duration, */
+	__u64 top_obj;               /* futex address or fd, */
+	__s32 top_syscall;           /* syscall */
+	__u32 _pad0;
+};
+_Static_assert(sizeof(struct ts_thread_totals) == 88, "ts_thread_totals size");
+
+struct ts_wev_hdr {
+	__u32 type;                  /* enum ts_wev_type */
+	__u32 size;                  /* bytes of the whole record */
+	__u64 ts_ns;                 /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u32 tid, tgid;
+	char comm[TS_COMM_LEN];      /* the thread's name at ts_ns */
+};
+_Static_assert(sizeof(struct ts_wev_hdr) == 40, "ts_wev_hdr size");
+
+/* TS_WEV_CREATE: hdr.tid is the new thread, hdr.comm its inherited name. */
+struct ts_wev_create {
+	struct ts_wev_hdr h;
+	__u32 parent_tid;
+	__u32 _pad0;
+	__u64 clone_flags;
+	__u64 start_routine;         /* pthread_create's start routine, or 0 */
+};
+_Static_assert(sizeof(struct ts_wev_create) == 64, "ts_wev_create size");
+
+/* TS_WEV_RENAME: hdr.comm is the old name. */
+struct ts_wev_rename {
+	struct ts_wev_hdr h;
+	char new_comm[TS_COMM_LEN];
+	__u32 by_tid;                /* the thread that renamed it */
+	__u32 _pad0;
+};
+_Static_assert(sizeof(struct ts_wev_rename) == 64, "ts_wev_rename size");
+
+/* ts_wev_exit.flags */
+#define TS_WEXIT_F_GROUP_DEAD 0x1  /* the last thread: the process is gone */
+#define TS_WEXIT_F_TOTALS     0x2  /* tot is valid (the thread waited) */
+
+/* TS_WEV_EXIT, and TS_WEV_TOTALS for threads alive at the end. */
+struct ts_wev_exit {
+	struct ts_wev_hdr h;
+	__u64 start_ns;              /* task->start_time (monotonic) */
+	__u64 cpu_ns;                /* se.sum_exec_runtime */
+	__u64 start_routine;         /* 0 unless its creation was seen */
+	__s32 exit_code;             /* task->exit_code (wait(2) status) */
+	__u32 flags;                 /* TS_WEXIT_F_* */
+	struct ts_thread_totals tot;
+};
+_Static_assert(sizeof(struct ts_wev_exit) == 160, "ts_wev_exit size");
+
+/* TS_WEV_WAIT / TS_WEV_STUCK: hdr.ts_ns = w.end_ns. With TS_WAIT_F_STACK
+ * the record goes on with a struct ts_wev_stack and stack.len bytes. */
+struct ts_wev_wait {
+	struct ts_wev_hdr h;
+	struct ts_wait w;
+};
+_Static_assert(sizeof(struct ts_wev_wait) == 216, "ts_wev_wait size");
+
+struct ts_wev_stack {
+	struct ts_user_regs regs;    /* user registers at the syscall */
+	struct ts_stack_window stack;
+};
+_Static_assert(sizeof(struct ts_wev_stack) == 160, "ts_wev_stack size");
+
+/* Flight recorder: the BPF map of this name (an array of ts_recent_thread,
+ * TS_RECENT_DEFAULT slots unless --recorder N) keeps the last exited
+ * threads of the watched process while a watch runs; slots are reused
+ * round-robin, empty ones have exit_ns == 0. `taskscope snapshot --recent`
+ * finds it by name (src/taskscope/recorder.c). */
+#define TS_RECENT_MAP_NAME "ts_recent"
+#define TS_RECENT_DEFAULT 1024
+
+struct ts_recent_thread {
+	__u32 tid, tgid;
+	char comm[TS_COMM_LEN];
+	__u64 start_ns;              /* monotonic */
+	__u64 exit_ns;               /* monotonic; 0: empty slot */
+	__u64 cpu_ns;
+	__u64 start_routine;
+	__s32 exit_code;
+	__u32 abi_version;           /* TS_ABI_VERSION */
+	struct ts_thread_totals tot;
+};
+_Static_assert(sizeof(struct ts_recent_thread) == 152, "ts_recent_thread size");
+
+/* Per-CPU counters (BPF map "ts_wstats", one slot). */
+#define TS_WPROG_MAX 8               /* programs, enum ts_wprog */
+
+enum ts_wprog {
+	TS_WPROG_SWITCH = 0, TS_WPROG_WAKING, TS_WPROG_NEWTASK, TS_WPROG_RENAME,
+	TS_WPROG_EXIT, TS_WPROG_RECV, TS_WPROG_RSEQ, TS_WPROG_UPROBE,
+};
+
+struct ts_wstats {
+	__u64 lost;                  /* ring buffer full: records dropped */
+	__u64 lost_stack;            /* stack tails dropped (record kept) */
+	__u64 no_storage;            /* task storage could not be created */
+	__u64 emitted[TS_WEV_TYPE_MAX];
+	__u64 runs[TS_WPROG_MAX];    /* runs past the target filter */
+	__u64 timed[TS_WPROG_MAX];   /* sampled runs timed by the program */
+	__u64 timed_ns[TS_WPROG_MAX];/* their total time */
+};
+_Static_assert(sizeof(struct ts_wstats) == 24 + 8 * TS_WEV_TYPE_MAX +
+	       3 * 8 * TS_WPROG_MAX, "ts_wstats size");
+
 
 #endif

@@ -1,0 +1,275 @@
+/* Reusable BPF helpers that describe a task: its user registers, what one of
+ * its fds is (socket with addresses and queues, pipe, file), its scheduler
+ * times, and a copy of the top of its user stack.
+ *
+ * Included by bpf/snapshot.bpf.c and meant for bpf/watch.bpf.c too. Every
+ * kernel read goes through CO-RE so the object loads on any kernel with BTF.
+ * Include after vmlinux.h, bpf_helpers.h, bpf_core_read.h and
+ * taskscope_abi.h.
+ */
+#ifndef TS_TASK_INFO_BPF_H
+#define TS_TASK_INFO_BPF_H
+
+#define TS_PF_KTHREAD 0x00200000   /* include/linux/sched.h */
+#define TS_S_IFMT     0170000
+#define TS_S_IFSOCK   0140000
+#define TS_S_IFREG    0100000
+#define TS_S_IFIFO    0010000
+#define TS_AF_INET    2
+#define TS_AF_INET6   10
+#define TS_IPPROTO_TCP 6
+
+extern void bpf_rcu_read_lock(void) __ksym;
+extern void bpf_rcu_read_unlock(void) __ksym;
+
+/* Copies the user registers saved at the task's last kernel entry into out
+ * (DWARF order). Returns false when the task has none (kernel thread). For a
+ * task running on another CPU they are stale: the caller must say so. */
+static __always_inline bool ts_task_user_regs(struct task_struct *task,
+					      struct ts_user_regs *out,
+					      __s32 *orig_ax)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+
+	if (!regs)
+		return false;
+	out->r[TS_REG_AX] = BPF_CORE_READ(regs, ax);
+	out->r[TS_REG_DX] = BPF_CORE_READ(regs, dx);
+	out->r[TS_REG_CX] = BPF_CORE_READ(regs, cx);
+	out->r[TS_REG_BX] = BPF_CORE_READ(regs, bx);
+	out->r[TS_REG_SI] = BPF_CORE_READ(regs, si);
+	out->r[TS_REG_DI] = BPF_CORE_READ(regs, di);
+	out->r[TS_REG_BP] = BPF_CORE_READ(regs, bp);
+	out->r[TS_REG_SP] = BPF_CORE_READ(regs, sp);
+	out->r[TS_REG_R8] = BPF_CORE_READ(regs, r8);
+	out->r[TS_REG_R9] = BPF_CORE_READ(regs, r9);
+	out->r[TS_REG_R10] = BPF_CORE_READ(regs, r10);
+	out->r[TS_REG_R11] = BPF_CORE_READ(regs, r11);
+	out->r[TS_REG_R12] = BPF_CORE_READ(regs, r12);
+	out->r[TS_REG_R13] = BPF_CORE_READ(regs, r13);
+	out->r[TS_REG_R14] = BPF_CORE_READ(regs, r14);
+	out->r[TS_REG_R15] = BPF_CORE_READ(regs, r15);
+	out->r[TS_REG_IP] = BPF_CORE_READ(regs, ip);
+	out->fsbase = BPF_CORE_READ(task, thread.fsbase);
+	*orig_ax = (__s32)BPF_CORE_READ(regs, orig_ax);
+	return true;
+}
+
+/* Syscall arguments in the x86_64 syscall ABI order. */
+static __always_inline void ts_syscall_args(const struct ts_user_regs *r,
+					    __u64 args[6])
+{
+	args[0] = r->r[TS_REG_DI];
+	args[1] = r->r[TS_REG_SI];
+	args[2] = r->r[TS_REG_DX];
+	args[3] = r->r[TS_REG_R10];
+	args[4] = r->r[TS_REG_R8];
+	args[5] = r->r[TS_REG_R9];
+}
+
+static __always_inline void ts_sock_info(struct sock *sk, struct ts_fd_info *out)
+{
+	out->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	out->sotype = BPF_CORE_READ(sk, sk_type);
+	out->protocol = BPF_CORE_READ(sk, sk_protocol);
+	out->sk_state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	out->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	out->rport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (out->family == TS_AF_INET) {
+		__u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__u32 r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+
+		__builtin_memcpy(out->laddr, &l, 4);
+		__builtin_memcpy(out->raddr, &r, 4);
+	} else if (out->family == TS_AF_INET6) {
+		BPF_CORE_READ_INTO(&out->laddr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(&out->raddr, sk, __sk_common.skc_v6_daddr);
+	}
+	if ((out->family == TS_AF_INET || out->family == TS_AF_INET6) &&
+	    out->protocol == TS_IPPROTO_TCP) {
+		struct tcp_sock *tp = (struct tcp_sock *)sk;
+
+		out->rx_queued = BPF_CORE_READ(tp, rcv_nxt) -
+				 BPF_CORE_READ(tp, copied_seq);
+		out->tx_queued = BPF_CORE_READ(tp, write_seq) -
+				 BPF_CORE_READ(tp, snd_una);
+	} else {
+		out->rx_queued = BPF_CORE_READ(sk, sk_backlog.rmem_alloc.counter);
+	}
+}
+
+/* Describes fd of task into out: task->files->fdt->fd[fd] -> file -> inode,
+ * and for a socket file -> socket -> sock. Reads under bpf_rcu_read_lock so
+ * the file cannot be freed under us; callers must not hold it already and
+ * must not call bpf_copy_from_user_task inside. */
+static __always_inline void ts_task_fd_info(struct task_struct *task, __u32 fd,
+					    struct ts_fd_info *out)
+{
+	struct files_struct *files;
+	struct fdtable *fdt;
+	struct file **fdarr;
+	struct file *f = NULL;
+	struct inode *inode;
+	__u32 mode;
+
+	out->type = TS_FD_BAD;
+	bpf_rcu_read_lock();
+	files = BPF_CORE_READ(task, files);
+	if (!files)
+		goto unlock;
+	fdt = BPF_CORE_READ(files, fdt);
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		goto unlock;
+	fdarr = BPF_CORE_READ(fdt, fd);
+	/* The array element is plain memory: no CO-RE relocation applies. */
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fdarr[fd]) || !f)
+		goto unlock;
+	inode = BPF_CORE_READ(f, f_inode);
+	mode = BPF_CORE_READ(inode, i_mode);
+	out->mode = mode;
+	out->ino = BPF_CORE_READ(inode, i_ino);
+	switch (mode & TS_S_IFMT) {
+	case TS_S_IFSOCK: {
+		struct socket *sock = BPF_CORE_READ(f, private_data);
+		struct sock *sk = BPF_CORE_READ(sock, sk);
+
+		out->type = TS_FD_SOCKET;
+		if (sk)
+			ts_sock_info(sk, out);
+		break;
+	}
+	case TS_S_IFIFO:
+		out->type = TS_FD_PIPE;
+		break;
+	case TS_S_IFREG:
+		out->type = TS_FD_FILE;
+		break;
+	default:
+		out->type = TS_FD_OTHER;
+	}
+unlock:
+	bpf_rcu_read_unlock();
+}
+
+/* True when syscall nr takes an fd as its first argument and may block on
+ * it: the calls for which "what is this fd" answers "what is it waiting
+ * for". x86_64 numbers. */
+static __always_inline bool ts_syscall_fd_arg0(__s32 nr)
+{
+	switch (nr) {
+	case 0:   /* read */
+	case 1:   /* write */
+	case 17:  /* pread64 */
+	case 18:  /* pwrite64 */
+	case 19:  /* readv */
+	case 20:  /* writev */
+	case 42:  /* connect */
+	case 43:  /* accept */
+	case 44:  /* sendto */
+	case 45:  /* recvfrom */
+	case 46:  /* sendmsg */
+	case 47:  /* recvmsg */
+	case 72:  /* fcntl (F_SETLKW) */
+	case 73:  /* flock */
+	case 74:  /* fsync */
+	case 232: /* epoll_wait */
+	case 281: /* epoll_pwait */
+	case 288: /* accept4 */
+	case 295: /* preadv */
+	case 299: /* recvmmsg */
+	case 307: /* sendmmsg */
+	case 327: /* preadv2 */
+	case 441: /* epoll_pwait2 */
+		return true;
+	}
+	return false;
+}
+
+/* Scheduler times of task: CPU time, when it last got a CPU and how long
+ * it ran then, all in the scheduler clock (rq clock, sched_clock based),
+ * which is not bpf_ktime_get_ns(): see ts_sched_clock_ref(). */
+static __always_inline void ts_task_sched_times(struct task_struct *task,
+						__u64 *cpu_ns, __u64 *arrival,
+						__u64 *last_run, __u64 *queued)
+{
+	__u64 sum = BPF_CORE_READ(task, se.sum_exec_runtime);
+
+	*cpu_ns = sum;
+	*arrival = BPF_CORE_READ(task, sched_info.last_arrival);
+	*queued = BPF_CORE_READ(task, sched_info.last_queued);
+	/* prev_sum_exec_runtime is sum_exec_runtime when it last got the CPU,
+	 * so the difference is how long that stint lasted: arrival + stint is
+	 * when it went off the CPU. */
+	*last_run = sum - BPF_CORE_READ(task, se.prev_sum_exec_runtime);
+}
+
+/* A scheduler-clock reading to pair with bpf_ktime_get_ns(): when the
+ * thread running this program last got the CPU (sched_info.last_arrival,
+ * in the rq clock like every time above). The scheduler clock has no BPF
+ * helper and `runqueues` is not in kallsyms without CONFIG_KALLSYMS_ALL, so
+ * the reader sleeps briefly just before it reads: it is switched in again a
+ * few microseconds before this runs, and user space takes the largest
+ * (reference - ktime) over all records as the offset between the clocks
+ * (see src/taskscope/snapshot_decode.c). */
+static __always_inline __u64 ts_sched_clock_ref(void)
+{
+	struct task_struct *cur = bpf_get_current_task_btf();
+
+	return BPF_CORE_READ(cur, sched_info.last_arrival);
+}
+
+struct ts_vma_span {
+	__u64 start, end;
+};
+
+static long ts_vma_cb(struct task_struct *task, struct vm_area_struct *vma,
+		      void *data)
+{
+	struct ts_vma_span *span = data;
+
+	span->start = BPF_CORE_READ(vma, vm_start);
+	span->end = BPF_CORE_READ(vma, vm_end);
+	return 0;
+}
+
+/* Copies the top of task's user stack, from sp up to at most max bytes,
+ * into buf and describes it in win. Sleepable programs only
+ * (bpf_copy_from_user_task). The copy is all-or-nothing, so the length is
+ * clamped to the end of the mapping that holds sp (bpf_find_vma).
+ * Returns the bytes copied. */
+static __always_inline __u32 ts_copy_user_stack(struct task_struct *task,
+						__u64 sp, void *buf, __u32 max,
+						struct ts_stack_window *win)
+{
+	struct ts_vma_span span = {};
+	__u64 avail;
+	__u32 len;
+
+	win->addr = sp;
+	win->len = 0;
+	win->flags = 0;
+	if (bpf_find_vma(task, sp, ts_vma_cb, &span, 0) || span.end <= sp) {
+		win->flags = TS_STACK_NO_VMA;
+		return 0;
+	}
+	avail = span.end - sp;
+	if (avail <= max) {
+		len = avail;
+		win->flags |= TS_STACK_CLAMPED;
+	} else {
+		len = max;
+		win->flags |= TS_STACK_CUT;
+	}
+	/* Whole words only: records stay 8-byte aligned back to back. */
+	len &= ~7u;
+	if (len > TS_STACK_MAX)
+		len = TS_STACK_MAX;
+	if (bpf_copy_from_user_task(buf, len, (void *)sp, task, 0)) {
+		win->flags |= TS_STACK_COPY_FAIL;
+		return 0;
+	}
+	win->len = len;
+	return len;
+}
+
+#endif

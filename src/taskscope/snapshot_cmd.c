@@ -1,0 +1,275 @@
+/* `taskscope snapshot`: flags, help, and the pipeline target -> BPF pass ->
+ * unwind/classify -> one output format. Extension points for later flags
+ * (--recent from watch's flight recorder, --pprof): they plug in after
+ * ts_snapshot_build(), where the finished snapshot is at hand. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "taskscope/bpf_env.h"
+#include "taskscope/exit_codes.h"
+#include "taskscope/output.h"
+#include "taskscope/snapshot_build.h"
+#include "taskscope/snapshot_collect.h"
+#include "taskscope/target.h"
+#include "version.h"
+
+enum snap_format { FMT_TEXT, FMT_JSON, FMT_FOLDED };
+
+struct snap_args {
+	pid_t pid;
+	const char *comm;
+	bool all;
+	bool kernel_stacks;
+	enum snap_format format;
+	uint32_t stack_size;
+	const char *output;        /* -o FILE, NULL = stdout */
+};
+
+void cmd_snapshot_help(FILE *out)
+{
+	fprintf(out,
+		"Usage: taskscope snapshot (-p PID | --comm NAME | --all) [OPTIONS]\n"
+		"\n"
+		"Shows every thread of a process and what it is blocked on, read\n"
+		"from the kernel in one pass of a BPF task iterator, without\n"
+		"stopping the process: state, CPU and off-CPU time, the syscall\n"
+		"and its object (mutex and its owner, condition variable, join,\n"
+		"socket with its peer, pipe, file, sleep), the user stack unwound\n"
+		"with DWARF, a wait-for summary and deadlock cycles.\n"
+		"\n"
+		"Options:\n"
+		"  -p, --pid PID        the process (a thread id means its process)\n"
+		"      --comm NAME      the process named NAME (exact, 15 chars max)\n"
+		"      --all            every user process on the machine\n"
+		"      --json           one JSON document (docs/taskscope-snapshot.md)\n"
+		"      --folded         folded stacks, one line per stack (flame graphs)\n"
+		"      --kernel-stacks  show each thread's kernel stack too\n"
+		"      --stack-size N   user stack bytes copied per thread (default\n"
+		"                       and max %d)\n"
+		"  -o, --output FILE    write to FILE (atomically) instead of stdout\n"
+		"  -h, --help           this help\n"
+		"\n"
+		"Examples:\n"
+		"  taskscope snapshot -p 4242\n"
+		"  taskscope snapshot --comm uploadd --json | jq '.threads[].blocked_on'\n"
+		"  taskscope snapshot -p 4242 --folded | flamegraph.pl > threads.svg\n"
+		"  taskscope snapshot -p 4242 --kernel-stacks\n"
+		"\n"
+		"Needs root (or CAP_BPF + CAP_PERFMON + CAP_SYS_PTRACE) and a kernel\n"
+		"with BTF. The target keeps running; threads running on a CPU at the\n"
+		"moment are marked, their stacks may be stale.\n"
+		"\n" TS_EXIT_CODES_HELP, TS_STACK_MAX);
+}
+
+static int usage_error(const char *msg, const char *arg)
+{
+	log_err("snapshot: %s%s%s (see taskscope snapshot --help)", msg,
+		arg ? ": " : "", arg ? arg : "");
+	return TS_EXIT_USAGE;
+}
+
+static int parse_args(int argc, char **argv, struct snap_args *a, bool *help)
+{
+	enum { OPT_COMM = 256, OPT_ALL, OPT_JSON, OPT_FOLDED, OPT_KSTACKS,
+	       OPT_STACK_SIZE };
+	static const struct option opts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "comm", required_argument, NULL, OPT_COMM },
+		{ "all", no_argument, NULL, OPT_ALL },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "folded", no_argument, NULL, OPT_FOLDED },
+		{ "kernel-stacks", no_argument, NULL, OPT_KSTACKS },
+		{ "stack-size", required_argument, NULL, OPT_STACK_SIZE },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c, targets = 0;
+	pid_t n;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":p:o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (ts_parse_pid(optarg, &a->pid))
+				return usage_error("-p needs a positive process id, got",
+						   optarg);
+			targets++;
+			break;
+		case OPT_COMM:
+			if (!optarg[0])
+				return usage_error("--comm needs a name", NULL);
+			a->comm = optarg;
+			targets++;
+			break;
+		case OPT_ALL:
+			a->all = true;
+			targets++;
+			break;
+		case OPT_JSON:
+			a->format = FMT_JSON;
+			break;
+		case OPT_FOLDED:
+			a->format = FMT_FOLDED;
+			break;
+		case OPT_KSTACKS:
+			a->kernel_stacks = true;
+			break;
+		case OPT_STACK_SIZE:
+			if (ts_parse_pid(optarg, &n) || n < 64 || n > TS_STACK_MAX)
+				return usage_error("--stack-size must be 64.." "24576, got",
+						   optarg);
+			a->stack_size = n;
+			break;
+		case 'o':
+			a->output = optarg;
+			break;
+		case 'h':
+			*help = true;
+			return 0;
+		case ':':
+			return usage_error("missing value for", argv[optind - 1]);
+		default:
+			return usage_error("unknown option", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument", argv[optind]);
+	if (targets != 1)
+		return usage_error("give exactly one of -p PID, --comm NAME, --all",
+				   NULL);
+	return 0;
+}
+
+/* Writes buf to path through a temp file + rename: readers never see a
+ * half-written file. Returns 0 or an exit code after logging. */
+static int write_atomic(const char *path, const char *buf, size_t len)
+{
+	size_t plen = strlen(path);
+	char *tmp = malloc(plen + 16);
+	FILE *f;
+	int fd;
+
+	if (!tmp)
+		return TS_EXIT_FAILURE;
+	snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		log_err("cannot create %s: %s (check the directory exists and "
+			"is writable)", tmp, strerror(errno));
+		free(tmp);
+		return TS_EXIT_FAILURE;
+	}
+	f = fdopen(fd, "w");
+	if (!f || fwrite(buf, 1, len, f) != len || fflush(f) || fsync(fd) ||
+	    fclose(f) || rename(tmp, path)) {
+		log_err("cannot write %s: %s (check free space and permissions)",
+			path, strerror(errno));
+		unlink(tmp);
+		free(tmp);
+		return TS_EXIT_FAILURE;
+	}
+	free(tmp);
+	return 0;
+}
+
+static int render(const struct snap_args *a, const struct ts_snapshot *s)
+{
+	struct ts_output_opts o = {
+		.kernel_stacks = a->kernel_stacks, .version = TS_VERSION,
+	};
+	char cwd[4096], *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+	int err, rc = 0;
+
+	if (getcwd(cwd, sizeof(cwd)))
+		o.strip_prefix = cwd;
+	/* Render in memory first: an output error never leaves half a
+	 * document behind. */
+	m = open_memstream(&buf, &len);
+	if (!m)
+		return TS_EXIT_FAILURE;
+	if (a->format == FMT_JSON)
+		err = ts_output_json(m, s, &o);
+	else if (a->format == FMT_FOLDED)
+		err = ts_output_folded(m, s, &o);
+	else
+		err = ts_output_text(m, s, &o);
+	fclose(m);
+	if (err) {
+		log_err("cannot format the snapshot: %s", strerror(-err));
+		rc = TS_EXIT_FAILURE;
+	} else if (a->output) {
+		rc = write_atomic(a->output, buf, len);
+	} else if (fwrite(buf, 1, len, stdout) != len || fflush(stdout)) {
+		log_err("cannot write the snapshot to stdout: %s", strerror(errno));
+		rc = TS_EXIT_FAILURE;
+	}
+	free(buf);
+	return rc;
+}
+
+int cmd_snapshot(int argc, char **argv)
+{
+	struct snap_args a = { 0 };
+	struct ts_target target = { 0 };
+	struct ts_collect_opts co = { 0 };
+	struct ts_collect_result raw;
+	struct ts_snapshot s = { 0 };
+	struct ts_snapshot_builder *b;
+	bool help = false;
+	int rc;
+
+	rc = parse_args(argc, argv, &a, &help);
+	if (rc || help) {
+		if (help)
+			cmd_snapshot_help(stdout);
+		return rc;
+	}
+	if (!a.all) {
+		rc = ts_target_resolve(a.pid, a.comm, &target);
+		if (rc)
+			return rc;
+	}
+	ts_bpf_log_init();
+	rc = ts_bpf_preflight(TS_NEED_BTF);
+	if (rc)
+		return rc;
+	co.pid = target.pid;
+	co.kernel_stacks = a.kernel_stacks;
+	co.stack_max = a.stack_size;
+	rc = ts_snapshot_collect(&co, &raw);
+	if (rc)
+		return rc;
+	s.pid = target.pid;
+	memcpy(s.comm, target.comm, sizeof(s.comm));
+	if (!a.all && raw.len == 0) {
+		free(raw.buf);
+		log_err("process %d exited before the snapshot saw any thread",
+			target.pid);
+		return TS_EXIT_NO_TARGET;
+	}
+	b = ts_snapshot_build(&raw, a.kernel_stacks, &s);
+	if (!b) {
+		log_err("cannot decode the snapshot: %s", errno == EPROTO ?
+			"malformed BPF records (taskscope and its BPF object "
+			"disagree; rebuild)" : strerror(errno));
+		rc = TS_EXIT_FAILURE;
+		goto free_raw;
+	}
+	log_debug(1, "snapshot: %zu threads, pass %.1f ms, unwind %.1f ms",
+		  s.nthreads, raw.pass_ms, s.unwind_ms);
+	rc = render(&a, &s);
+	ts_snapshot_builder_free(b);
+free_raw:
+	ts_snapshot_free(&s);
+	free(raw.buf);
+	return rc;
+}

@@ -1,0 +1,150 @@
+/* Loading and reading the snapshot iterator (see snapshot_collect.h). */
+#include "taskscope/snapshot_collect.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "common/log.h"
+#include "taskscope_abi.h"      /* before the skeleton: it names our structs */
+#include "snapshot.skel.h"
+#include "taskscope/bpf_env.h"
+#include "taskscope/exit_codes.h"
+#include "taskscope/target.h"
+
+/* Each read() must have room for the largest record: the kernel copies a
+ * whole object or nothing. */
+#define READ_CHUNK (256 * 1024)
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static double ms_since(uint64_t start)
+{
+	return (now_ns(CLOCK_MONOTONIC) - start) / 1e6;
+}
+
+/* Reads the iterator fd to EOF into out->buf. Returns 0 or -errno. */
+static int read_all(int fd, struct ts_collect_result *out)
+{
+	size_t cap = 4 * READ_CHUNK;
+	unsigned char *buf = malloc(cap), *nb;
+	ssize_t n;
+
+	if (!buf)
+		return -ENOMEM;
+	out->len = 0;
+	for (;;) {
+		if (cap - out->len < READ_CHUNK) {
+			nb = realloc(buf, cap * 2);
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(fd, buf + out->len, cap - out->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int err = -errno;
+
+			free(buf);
+			return err;
+		}
+		if (n == 0)
+			break;
+		out->len += n;
+	}
+	out->buf = buf;
+	return 0;
+}
+
+static int attach_iter(struct snapshot_bpf *skel, pid_t pid,
+		       struct bpf_link **link)
+{
+	DECLARE_LIBBPF_OPTS(bpf_iter_attach_opts, opts);
+	union bpf_iter_link_info linfo;
+
+	memset(&linfo, 0, sizeof(linfo));
+	if (pid > 0) {
+		/* The kernel walks only this process's threads. */
+		linfo.task.pid = pid;
+		opts.link_info = &linfo;
+		opts.link_info_len = sizeof(linfo);
+	}
+	*link = bpf_program__attach_iter(skel->progs.ts_snapshot, &opts);
+	return *link ? 0 : -errno;
+}
+
+int ts_snapshot_collect(const struct ts_collect_opts *o,
+			struct ts_collect_result *out)
+{
+	struct snapshot_bpf *skel;
+	struct bpf_link *link = NULL;
+	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+	int err, rc = TS_EXIT_FAILURE, iter_fd;
+
+	memset(out, 0, sizeof(*out));
+	skel = snapshot_bpf__open();
+	if (!skel)
+		return ts_bpf_explain("open the snapshot BPF object", -errno);
+	skel->rodata->ts_cfg.want_kstack = o->kernel_stacks;
+	skel->rodata->ts_cfg.want_kthreads = o->kthreads;
+	skel->rodata->ts_cfg.stack_max =
+		o->stack_max && o->stack_max < TS_STACK_MAX ? o->stack_max
+							    : TS_STACK_MAX;
+	err = snapshot_bpf__load(skel);
+	if (err) {
+		rc = ts_bpf_explain("load the snapshot iterator (iter.s/task)", err);
+		goto destroy_skel;
+	}
+	err = attach_iter(skel, o->pid, &link);
+	if (err) {
+		if (o->pid > 0 && !ts_pid_alive(o->pid)) {
+			log_err("process %d exited before the snapshot", o->pid);
+			rc = TS_EXIT_NO_TARGET;
+		} else {
+			rc = ts_bpf_explain("attach the task iterator", err);
+		}
+		goto destroy_skel;
+	}
+	out->load_ms = ms_since(t0);
+	iter_fd = bpf_iter_create(bpf_link__fd(link));
+	if (iter_fd < 0) {
+		rc = ts_bpf_explain("create the task iterator", -errno);
+		goto destroy_link;
+	}
+	/* Sleep so the scheduler switches us in right before the pass: the
+	 * records carry that moment as the scheduler-clock reference. */
+	usleep(50);
+	t0 = now_ns(CLOCK_MONOTONIC);
+	out->mono_ns = t0;
+	out->real_ns = now_ns(CLOCK_REALTIME);
+	err = read_all(iter_fd, out);
+	out->pass_ms = ms_since(t0);
+	close(iter_fd);
+	if (err) {
+		log_err("cannot read the task iterator: %s%s", strerror(-err),
+			err == -E2BIG ? " (a record exceeded the seq_file "
+					"buffer; report this as a bug)" : "");
+		goto destroy_link;
+	}
+	rc = 0;
+destroy_link:
+	bpf_link__destroy(link);
+destroy_skel:
+	snapshot_bpf__destroy(skel);
+	return rc;
+}
