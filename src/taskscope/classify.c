@@ -100,6 +100,15 @@ static const struct stack_pattern patterns[] = {
 	{ "sem_clockwait", TS_BLOCK_SEMAPHORE },
 };
 
+/* True when fn is name, or name plus a compiler clone suffix such as
+ * ".constprop.0" or ".isra.0" (glibc's __new_sem_wait_slow64 is one). */
+static bool same_function(const char *fn, const char *name)
+{
+	size_t n = strlen(name);
+
+	return !strncmp(fn, name, n) && (fn[n] == '\0' || fn[n] == '.');
+}
+
 enum ts_block_kind ts_futex_kind_from_stack(const struct ts_frame *frames,
 					    int n)
 {
@@ -110,7 +119,7 @@ enum ts_block_kind ts_futex_kind_from_stack(const struct ts_frame *frames,
 		if (!frames[i].function)
 			continue;
 		for (p = 0; p < sizeof(patterns) / sizeof(patterns[0]); p++)
-			if (!strcmp(frames[i].function, patterns[p].name))
+			if (same_function(frames[i].function, patterns[p].name))
 				return patterns[p].kind;
 	}
 	return TS_BLOCK_FUTEX;

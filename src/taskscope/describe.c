@@ -139,9 +139,9 @@ char *ts_describe_frame(const struct ts_frame *f, const char *strip, char *buf,
 
 	if (file && n && !strncmp(file, strip, n) && file[n] == '/')
 		file += n + 1;
-	/* "../sysdeps/..." is relative to libc's build tree: the module says
-	 * more to a reader (JSON keeps both). */
-	if (file && f->line && strncmp(file, "../", 3))
+	/* "../sysdeps/..." and "./nptl/..." are relative to libc's build
+	 * tree: the module says more to a reader (JSON keeps both). */
+	if (file && f->line && strncmp(file, "../", 3) && strncmp(file, "./", 2))
 		snprintf(where, sizeof(where), "%s:%d", file, f->line);
 	else
 		snprintf(where, sizeof(where), "%s", f->module ? f->module : "?");
