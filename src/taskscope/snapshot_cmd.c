@@ -264,8 +264,9 @@ int cmd_snapshot(int argc, char **argv)
 		rc = TS_EXIT_FAILURE;
 		goto free_raw;
 	}
-	log_debug(1, "snapshot: %zu threads, pass %.1f ms, unwind %.1f ms",
-		  s.nthreads, raw.pass_ms, s.unwind_ms);
+	log_debug(1, "snapshot: %zu threads, load %.1f ms, pass %.1f ms, "
+		  "unwind %.1f ms", s.nthreads, raw.load_ms, raw.pass_ms,
+		  s.unwind_ms);
 	rc = render(&a, &s);
 	ts_snapshot_builder_free(b);
 free_raw:
