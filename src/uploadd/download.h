@@ -1,0 +1,27 @@
+/* The read side of the API: GET|HEAD /files/{filename} (versions as JSON),
+ * /files/{filename}/{version} (the bytes: Content-Length, ETag = "sha256",
+ * If-None-Match, single byte Range with 206/416, If-Range) and
+ * /files/{filename}/{version}/meta (metadata JSON).
+ *
+ * Metadata comes from Redis; only then is the object opened, by the name
+ * the metadata holds (checked by storage_open_object). Files are sent with
+ * sendfile by MHD from an fd response.
+ */
+#ifndef UPLOADD_DOWNLOAD_H
+#define UPLOADD_DOWNLOAD_H
+
+#include <microhttpd.h>
+
+#include "uploadd/http.h"
+#include "uploadd/server.h"
+
+/* Answers a ROUTE_LIST, ROUTE_DOWNLOAD or ROUTE_META request (rq->route).
+ * Connection thread. */
+enum MHD_Result download_handle(struct uploadd_server *srv,
+				struct MHD_Connection *c, struct request *rq);
+
+/* Writes the RFC 8187 form of a UTF-8 file name (attr-chars kept, other
+ * bytes %XX) into out (cap bytes, NUL-terminated). Pure. */
+void download_ext_value(const char *name, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,81 @@
+/* One upload's pipeline: the connection thread copies each piece of the
+ * file once into a chunk queue; a hash thread ("up-hash", SHA-256 with
+ * OpenSSL EVP) and a writer thread ("up-write", temp file in the storage
+ * directory, fdatasync at the end) consume every chunk in parallel.
+ *
+ * Both threads are created for this upload and named, on purpose: they are
+ * what taskscope observes. Memory is bounded by the queue (PIPELINE_SLOTS x
+ * PIPELINE_CHUNK), whatever the file size.
+ *
+ * Life cycle, all calls from the upload's connection thread:
+ * pipeline_start -> pipeline_write* -> pipeline_finish -> pipeline_commit,
+ * and pipeline_destroy (idempotent) always at the end: on a failure or a
+ * client abort it stops both threads, joins them and removes the temp file.
+ */
+#ifndef UPLOADD_PIPELINE_H
+#define UPLOADD_PIPELINE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "uploadd/chunkq.h"
+#include "uploadd/storage.h"
+
+#define PIPELINE_CHUNK (256u * 1024) /* bytes per queue slot */
+#define PIPELINE_SLOTS 8u
+
+struct pipeline {
+	struct chunkq q;
+	struct storage *store;        /* not owned */
+	int fd;                       /* temp file, -1 when closed */
+	char tmp_name[STORAGE_NAME_MAX];
+	bool tmp_exists;              /* tmp_name is on disk */
+	pthread_t hash_thread, write_thread;
+	bool hash_started, write_started;
+	bool finished;                /* threads joined */
+	EVP_MD_CTX *md;
+	unsigned char digest[32];
+	uint64_t written;             /* bytes the writer wrote */
+	int write_err;                /* writer's -errno, 0 if fine */
+	char *fill;                   /* slot being filled, NULL if none */
+	size_t fill_len;
+};
+
+/* Prepares the pipeline process-wide state (OpenSSL digest fetch). Returns
+ * 0 or -errno. Start-up, before any upload. */
+int pipeline_global_init(void);
+
+/* Releases what pipeline_global_init() took. */
+void pipeline_global_cleanup(void);
+
+/* Creates the temp file for token and starts both threads. Returns 0 or
+ * -errno; on failure nothing is left running or on disk. p may be zeroed or
+ * destroyed before. */
+int pipeline_start(struct pipeline *p, struct storage *store,
+		   const char *token);
+
+/* Copies len bytes into the queue, blocking while it is full (the slower
+ * consumer sets the pace). Returns 0, or the writer's -errno when it failed
+ * (e.g. -ENOSPC), or -ENOMEM. */
+int pipeline_write(struct pipeline *p, const char *data, size_t len);
+
+/* Ends the stream: flushes the last chunk, waits for the hash and the
+ * writer (which fdatasyncs), and stores the digest as 64 hex digits in
+ * sha256_hex and the byte count in *size. Returns 0 or the writer's -errno.
+ * The temp file stays until commit or pipeline_destroy. */
+int pipeline_finish(struct pipeline *p, char sha256_hex[65], uint64_t *size);
+
+/* After pipeline_finish: renames the temp file to final (never replacing)
+ * and fsyncs the directory. Returns 0 or -errno (the temp file is kept for
+ * pipeline_destroy to remove). */
+int pipeline_commit(struct pipeline *p, const char *final);
+
+/* Stops and joins the threads if still running, closes the temp file and
+ * removes it unless committed, frees everything. Safe on a zeroed pipeline
+ * (never started), after a failed start, after commit, and twice. */
+void pipeline_destroy(struct pipeline *p);
+
+#endif

@@ -1,0 +1,429 @@
+/* The POST /upload handler (see upload.h). */
+#include "uploadd/upload.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+
+#include "common/log.h"
+#include "uploadd/download.h"
+#include "uploadd/meta.h"
+#include "uploadd/metrics.h"
+#include "uploadd/multipart.h"
+#include "uploadd/pipeline.h"
+#include "uploadd/redis_store.h"
+
+/* Post-processor buffer: the most a field callback gets at once. */
+#define PP_BUFFER (64u * 1024)
+/* Body bytes allowed beyond --max-upload-size: multipart framing and the
+ * small fields, which multipart.c bounds to a few hundred bytes. */
+#define BODY_SLACK (64u * 1024)
+/* After an error, how much more of a body of unknown length is read and
+ * dropped before the connection is closed instead. */
+#define DISCARD_MAX (16u * 1024 * 1024)
+
+struct upload {
+	struct uploadd_server *srv;
+	struct MHD_PostProcessor *pp;
+	struct mp_state mp;
+	struct pipeline pipe;
+	char token[UPLOAD_TOKEN_HEX + 1];
+	struct timespec lock_time; /* when the lock was taken or renewed */
+	uint64_t body_limit;       /* body bytes accepted at most */
+	uint64_t discard_until;    /* after an error: bytes read before closing */
+	bool known_length;         /* the client sent Content-Length */
+	bool locked;               /* we hold lock:<filename>:<version> */
+	bool committed;
+	unsigned status;           /* the outcome, 0 while undecided */
+	char detail[512];          /* the error sentence for the body */
+	struct file_meta meta;     /* what was stored */
+	uint64_t *bytes_in;        /* the request's counter */
+};
+
+/* Releases the lock now, so a retry need not wait for the TTL. */
+static void upload_unlock(struct upload *up)
+{
+	if (!up->locked)
+		return;
+	up->locked = false;
+	if (rstore_unlock(up->mp.filename, up->mp.version, up->token) < 0)
+		log_warn("cannot release the lock on \"%s\" version \"%s\": %s "
+			 "(it expires after --lock-ttl)", up->mp.filename,
+			 up->mp.version, rstore_strerror());
+}
+
+/* Decides a failed outcome (the first one wins), and undoes what the
+ * upload did so far: threads stopped, temp file removed, lock released. */
+__attribute__((format(printf, 3, 4)))
+static void upload_fail(struct upload *up, unsigned status, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (up->status)
+		return;
+	up->status = status;
+	va_start(ap, fmt);
+	vsnprintf(up->detail, sizeof(up->detail), fmt, ap);
+	va_end(ap);
+	up->discard_until = up->known_length ? UINT64_MAX :
+			    *up->bytes_in + DISCARD_MAX;
+	pipeline_destroy(&up->pipe);
+	upload_unlock(up);
+}
+
+/* Maps a storage error to 507 (full) or 500. */
+static void upload_fail_storage(struct upload *up, const char *what, int err)
+{
+	if (err == -ENOSPC || err == -EDQUOT)
+		upload_fail(up, MHD_HTTP_INSUFFICIENT_STORAGE,
+			    "cannot %s: the storage is full", what);
+	else
+		upload_fail(up, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			    "cannot %s: %s", what, strerror(-err));
+	if (err != -ENOSPC && err != -EDQUOT)
+		log_err("cannot %s in %s: %s (check the storage directory)",
+			what, up->srv->store.path, strerror(-err));
+}
+
+static void upload_fail_redis(struct upload *up)
+{
+	upload_fail(up, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "metadata store unavailable: %s; nothing was stored, try "
+		    "again later", rstore_strerror());
+}
+
+/* Maps a lock or commit answer that is not RSTORE_OK to the outcome. */
+static void upload_fail_conflict(struct upload *up, int r)
+{
+	if (r == RSTORE_EXISTS)
+		upload_fail(up, MHD_HTTP_CONFLICT,
+			    "version \"%s\" of \"%s\" already exists (versions "
+			    "are immutable)", up->mp.version, up->mp.filename);
+	else if (r == RSTORE_LOCKED)
+		upload_fail(up, MHD_HTTP_CONFLICT,
+			    "another upload of \"%s\" version \"%s\" is in "
+			    "progress", up->mp.filename, up->mp.version);
+	else
+		upload_fail_redis(up);
+}
+
+/* Takes the lock once filename and version are known. */
+static int upload_lock(struct upload *up)
+{
+	int r = rstore_lock(up->mp.filename, up->mp.version, up->token,
+			    up->srv->cfg->lock_ttl_ms);
+
+	if (r != RSTORE_OK) {
+		upload_fail_conflict(up, r);
+		return -1;
+	}
+	up->locked = true;
+	clock_gettime(CLOCK_MONOTONIC, &up->lock_time);
+	return 0;
+}
+
+/* Renews the lock when a third of its TTL has passed: a long upload keeps
+ * it, a crashed server loses it after one TTL. */
+static int upload_refresh_lock(struct upload *up)
+{
+	unsigned ttl = up->srv->cfg->lock_ttl_ms;
+	int r;
+
+	if (!up->locked || http_elapsed(&up->lock_time) * 1000 < ttl / 3)
+		return 0;
+	r = rstore_refresh(up->mp.filename, up->mp.version, up->token, ttl);
+	if (r == RSTORE_NOT_FOUND) {
+		up->locked = false;
+		upload_fail(up, MHD_HTTP_CONFLICT,
+			    "lost the upload lock on \"%s\" version \"%s\" (it "
+			    "expired; is --lock-ttl too short?)",
+			    up->mp.filename, up->mp.version);
+		return -1;
+	}
+	if (r < 0) {
+		upload_fail_redis(up);
+		return -1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &up->lock_time);
+	return 0;
+}
+
+/* The post processor's callback: one piece of one field. */
+static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind,
+				const char *key, const char *filename,
+				const char *content_type,
+				const char *transfer_encoding,
+				const char *data, uint64_t off, size_t size)
+{
+	struct upload *up = cls;
+	int ev, err;
+
+	(void)kind;
+	(void)filename; /* the client's name for its file is never used */
+	(void)content_type;
+	(void)transfer_encoding;
+	if (up->status)
+		return MHD_NO;
+	ev = mp_feed(&up->mp, key, off, data, size);
+	if (ev < 0) {
+		upload_fail(up, MHD_HTTP_BAD_REQUEST, "%s", up->mp.detail);
+		return MHD_NO;
+	}
+	if (ev & MP_EV_FILE_BEGIN) {
+		/* Names first: 409 now rather than after the whole file. */
+		if (mp_names_ready(&up->mp) && upload_lock(up) < 0)
+			return MHD_NO;
+		err = pipeline_start(&up->pipe, &up->srv->store, up->token);
+		if (err) {
+			upload_fail_storage(up, "create a temp file", err);
+			return MHD_NO;
+		}
+	}
+	if (ev & MP_EV_FILE_DATA) {
+		if (up->mp.file_size > up->srv->cfg->max_upload_size) {
+			upload_fail(up, MHD_HTTP_CONTENT_TOO_LARGE,
+				    "the file is larger than the limit of %"
+				    PRIu64 " bytes", up->srv->cfg->max_upload_size);
+			return MHD_NO;
+		}
+		err = pipeline_write(&up->pipe, data, size);
+		if (err) {
+			upload_fail_storage(up, "write the file", err);
+			return MHD_NO;
+		}
+		if (upload_refresh_lock(up) < 0)
+			return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The body is complete: check it, then commit. */
+static void upload_finish(struct upload *up)
+{
+	struct file_meta *m = &up->meta;
+	char sha[SHA256_HEX_LEN + 1];
+	int64_t t = now_ms();
+	enum MHD_Result whole = MHD_destroy_post_processor(up->pp);
+	int err, r;
+
+	up->pp = NULL;
+	if (whole != MHD_YES) {
+		upload_fail(up, MHD_HTTP_BAD_REQUEST, "malformed multipart body: "
+			    "it ends before its closing boundary");
+		return;
+	}
+	if (mp_finish(&up->mp) < 0) {
+		upload_fail(up, MHD_HTTP_BAD_REQUEST, "%s", up->mp.detail);
+		return;
+	}
+	err = pipeline_finish(&up->pipe, sha, &m->size);
+	if (err) {
+		upload_fail_storage(up, "write the file", err);
+		return;
+	}
+	if (mp_has_sha256(&up->mp) && strcmp(sha, up->mp.sha256) != 0) {
+		upload_fail(up, MHD_HTTP_UNPROCESSABLE_CONTENT,
+			    "sha256 mismatch: the form says %s, the file has %s; "
+			    "nothing was stored", up->mp.sha256, sha);
+		return;
+	}
+	snprintf(m->filename, sizeof(m->filename), "%s", up->mp.filename);
+	snprintf(m->version, sizeof(m->version), "%s", up->mp.version);
+	memcpy(m->sha256, sha, sizeof(m->sha256));
+	meta_format_time(t, m->uploaded_at);
+	err = storage_object_name(m->filename, m->version, up->token, m->path);
+	if (!err)
+		err = pipeline_commit(&up->pipe, m->path);
+	if (err) {
+		upload_fail_storage(up, "commit the file", err);
+		return;
+	}
+	r = rstore_commit(m, up->token, t);
+	if (r != RSTORE_OK) {
+		/* Not recorded, so not stored: take the file back out. */
+		storage_remove(&up->srv->store, m->path);
+		upload_fail_conflict(up, r);
+		return;
+	}
+	up->committed = true;
+	up->locked = false; /* the commit script deleted it */
+	up->status = MHD_HTTP_CREATED;
+}
+
+/* Queues the answer for the decided outcome. */
+static enum MHD_Result upload_reply(struct MHD_Connection *c,
+				    struct request *rq, struct upload *up)
+{
+	const char *hdr[5] = { NULL };
+
+	if (up->status == MHD_HTTP_CREATED) {
+		char loc[3 * (FILENAME_MAX_LEN + VERSION_MAX_LEN) + 16];
+		char name[3 * FILENAME_MAX_LEN + 1];
+		struct MHD_Response *resp;
+		size_t len;
+		char *json = meta_to_json(&up->meta, &len);
+
+		if (!json)
+			return MHD_NO;
+		resp = MHD_create_response_from_buffer(len, json,
+						       MHD_RESPMEM_MUST_FREE);
+		if (!resp) {
+			free(json);
+			return MHD_NO;
+		}
+		download_ext_value(up->meta.filename, name, sizeof(name));
+		snprintf(loc, sizeof(loc), "/files/%s/%s", name, up->meta.version);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+					"application/json");
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, loc);
+		return http_reply(c, rq, MHD_HTTP_CREATED, resp, len);
+	}
+	if (up->status == MHD_HTTP_UNAUTHORIZED) {
+		hdr[0] = MHD_HTTP_HEADER_WWW_AUTHENTICATE;
+		hdr[1] = "Bearer realm=\"uploadd\"";
+	} else if (up->status == MHD_HTTP_SERVICE_UNAVAILABLE) {
+		hdr[0] = MHD_HTTP_HEADER_RETRY_AFTER;
+		hdr[1] = "1";
+		if (atomic_load(&up->srv->draining)) {
+			hdr[2] = MHD_HTTP_HEADER_CONNECTION;
+			hdr[3] = "close";
+		}
+	}
+	return http_reply_error_hdr(c, rq, up->status, hdr, up->detail);
+}
+
+/* MHD's completion callback, via http.c: undo whatever is left. */
+static void upload_cleanup(struct request *rq, bool aborted)
+{
+	struct upload *up = rq->state;
+
+	if (up->pp)
+		MHD_destroy_post_processor(up->pp);
+	pipeline_destroy(&up->pipe);
+	upload_unlock(up);
+	metrics_upload_end(aborted && !rq->status ? 0 : rq->status,
+			   up->committed ? up->meta.size : 0,
+			   http_elapsed(&rq->start));
+	free(up);
+	rq->state = NULL;
+}
+
+/* True when the Content-Type is multipart/form-data (any parameters). */
+static bool is_multipart(const char *ct)
+{
+	static const char want[] = "multipart/form-data";
+
+	return ct && strncasecmp(ct, want, sizeof(want) - 1) == 0 &&
+	       (ct[sizeof(want) - 1] == ';' || ct[sizeof(want) - 1] == ' ' ||
+		ct[sizeof(want) - 1] == '\0');
+}
+
+/* First call: set up, or decide an early answer (status set). */
+static void upload_begin(struct upload *up, struct MHD_Connection *c)
+{
+	const struct uploadd_config *cfg = up->srv->cfg;
+	const char *cl, *ct;
+	int err;
+
+	if (metrics_upload_begin() > (long)cfg->max_uploads) {
+		upload_fail(up, MHD_HTTP_SERVICE_UNAVAILABLE,
+			    "too many uploads in progress (limit %u); try again "
+			    "later", cfg->max_uploads);
+		return;
+	}
+	if (atomic_load(&up->srv->draining)) {
+		upload_fail(up, MHD_HTTP_SERVICE_UNAVAILABLE,
+			    "the server is shutting down; try again later");
+		return;
+	}
+	if (!auth_check(&up->srv->auth,
+			MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						    MHD_HTTP_HEADER_AUTHORIZATION))) {
+		upload_fail(up, MHD_HTTP_UNAUTHORIZED, "uploads need the header "
+			    "\"Authorization: Bearer <token>\" with the right token");
+		return;
+	}
+	ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+					 MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (!is_multipart(ct)) {
+		upload_fail(up, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+			    "POST /upload takes multipart/form-data with fields "
+			    "file, filename, version (and optionally sha256)");
+		return;
+	}
+	up->body_limit = cfg->max_upload_size + BODY_SLACK;
+	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+					 MHD_HTTP_HEADER_CONTENT_LENGTH);
+	up->known_length = cl != NULL;
+	if (cl && strtoull(cl, NULL, 10) > up->body_limit) {
+		upload_fail(up, MHD_HTTP_CONTENT_TOO_LARGE,
+			    "the body (%s bytes) is larger than the limit of %"
+			    PRIu64 " bytes per file", cl, cfg->max_upload_size);
+		return;
+	}
+	err = storage_new_token(up->token);
+	if (err) {
+		upload_fail(up, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			    "cannot draw a random token: %s", strerror(-err));
+		return;
+	}
+	mp_init(&up->mp);
+	up->pp = MHD_create_post_processor(c, PP_BUFFER, on_field, up);
+	if (!up->pp)
+		upload_fail(up, MHD_HTTP_BAD_REQUEST, "malformed multipart "
+			    "request: the Content-Type has no boundary");
+}
+
+enum MHD_Result upload_handle(struct uploadd_server *srv,
+			      struct MHD_Connection *c, struct request *rq,
+			      const char *data, size_t *size)
+{
+	struct upload *up = rq->state;
+
+	if (!up) {
+		up = calloc(1, sizeof(*up));
+		if (!up)
+			return MHD_NO;
+		up->srv = srv;
+		up->bytes_in = &rq->bytes_in;
+		rq->state = up;
+		rq->cleanup = upload_cleanup;
+		upload_begin(up, c);
+		/* An early answer: MHD sends it without reading the body. */
+		return up->status ? upload_reply(c, rq, up) : MHD_YES;
+	}
+	if (*size > 0) {
+		rq->bytes_in += *size;
+		if (!up->status && rq->bytes_in > up->body_limit)
+			upload_fail(up, MHD_HTTP_CONTENT_TOO_LARGE,
+				    "the body is larger than the limit of %" PRIu64
+				    " bytes per file", srv->cfg->max_upload_size);
+		if (!up->status &&
+		    MHD_post_process(up->pp, data, *size) != MHD_YES)
+			upload_fail(up, MHD_HTTP_BAD_REQUEST,
+				    "malformed multipart body");
+		/* Past an error the body is dropped, up to a bound. */
+		if (up->status && rq->bytes_in > up->discard_until)
+			return MHD_NO;
+		*size = 0;
+		return MHD_YES;
+	}
+	if (rq->status)
+		return MHD_YES; /* already answered early */
+	if (!up->status)
+		upload_finish(up);
+	return upload_reply(c, rq, up);
+}

@@ -1,0 +1,109 @@
+# Helpers for uploadd integration tests (sourced after common.sh).
+#
+# start_uploadd starts the real server on ports the kernel picks (listen
+# port 0, read back from its "listening on" line, so no port race), against
+# the test's redis-server, and waits until /healthz says ok. Everything it
+# starts is tracked and stopped by PID on exit.
+
+# Starts $TS_BUILD/uploadd [extra flags]. Needs REDIS_PORT (start_redis).
+# Sets UPLOADD_PORT, UPLOADD_DEBUG_PORT, UPLOADD_PID, UPLOADD_STORAGE,
+# UPLOADD_LOG, UPLOADD_URL. Keeps UPLOADD_STORAGE if already set (restart).
+start_uploadd() {
+	[ -x "$TS_BUILD/uploadd" ] || fail "$TS_BUILD/uploadd is not built (make BUILD=... all)"
+	UPLOADD_STORAGE=${UPLOADD_STORAGE:-$TEST_TMP/storage}
+	UPLOADD_LOG=$TEST_TMP/uploadd.$(date +%s%N).log
+	"$TS_BUILD/uploadd" --listen 127.0.0.1:0 --debug-listen 127.0.0.1:0 \
+		--storage "$UPLOADD_STORAGE" --redis-port "${REDIS_PORT:?start_redis first}" \
+		--redis-timeout 1000 --redis-connect-timeout 500 "$@" \
+		>"$UPLOADD_LOG" 2>&1 &
+	UPLOADD_PID=$!
+	track_pid "$UPLOADD_PID"
+	local line=""
+	for _ in $(seq 200); do
+		line=$(grep -m1 'listening on' "$UPLOADD_LOG" || true)
+		[ -n "$line" ] && break
+		kill -0 "$UPLOADD_PID" 2>/dev/null || { cat "$UPLOADD_LOG" >&2; fail "uploadd exited at start-up"; }
+		sleep 0.05
+	done
+	[ -n "$line" ] || { cat "$UPLOADD_LOG" >&2; fail "uploadd did not start listening"; }
+	UPLOADD_PORT=$(sed -n 's/.*(api port \([0-9]*\)).*/\1/p' <<<"$line")
+	UPLOADD_DEBUG_PORT=$(sed -n 's/.*debug on .* (port \([0-9]*\)).*/\1/p' <<<"$line")
+	UPLOADD_URL=http://127.0.0.1:$UPLOADD_PORT
+	for _ in $(seq 100); do
+		[ "$(curl -s -o /dev/null -w '%{http_code}' "$UPLOADD_URL/healthz")" = 200 ] && return 0
+		sleep 0.05
+	done
+	cat "$UPLOADD_LOG" >&2
+	fail "uploadd /healthz did not answer 200"
+}
+
+# upload FILE NAME VERSION [curl args...]: names first. Prints the HTTP
+# status; the body is in $TEST_TMP/body.
+upload() {
+	local file=$1 name=$2 version=$3
+	shift 3
+	curl -s -o "$TEST_TMP/body" -w '%{http_code}' -F "filename=$name" \
+		-F "version=$version" -F "file=@$file" "$@" "$UPLOADD_URL/upload" || true
+}
+
+# expect_status WANT GOT WHAT: fails with the response body when they differ.
+expect_status() {
+	[ "$2" = "$1" ] || fail "$3: expected HTTP $1, got $2: $(cat "$TEST_TMP/body" 2>/dev/null)"
+}
+
+# json_field FIELD [FILE]: prints one top-level field of a JSON document.
+json_field() {
+	python3 -c 'import json,sys; v=json.load(open(sys.argv[2]))[sys.argv[1]]; print(v)' \
+		"$1" "${2:-$TEST_TMP/body}"
+}
+
+# Lists the objects in the storage directory (temp files excluded).
+stored_objects() {
+	find "$UPLOADD_STORAGE" -maxdepth 1 -type f ! -name '.uploadd-tmp-*' -printf '%f\n' | sort
+}
+
+# Fails when a temp file is left in the storage directory.
+assert_no_temp_files() {
+	local left
+	left=$(find "$UPLOADD_STORAGE" -maxdepth 1 -name '.uploadd-tmp-*' | head -5)
+	[ -z "$left" ] || fail "temp files left in $UPLOADD_STORAGE: $left"
+}
+
+# Fails when any upload lock key is left in Redis.
+assert_no_locks() {
+	local keys
+	keys=$(redis-cli -p "$REDIS_PORT" --scan --pattern 'lock:*' | head -5)
+	[ -z "$keys" ] || fail "lock keys left in Redis: $keys"
+}
+
+# Fails unless the storage directory holds exactly N objects.
+assert_object_count() {
+	local n
+	n=$(stored_objects | wc -l)
+	[ "$n" -eq "$1" ] || fail "expected $1 stored object(s), found $n: $(stored_objects | head -5)"
+}
+
+# Waits until uploadd's log has a line matching a pattern (timeout s).
+wait_log() {
+	local pattern=$1 timeout=${2:-10}
+	for _ in $(seq $((timeout * 20))); do
+		grep -q -- "$pattern" "$UPLOADD_LOG" && return 0
+		sleep 0.05
+	done
+	fail "uploadd never logged '$pattern' (log: $UPLOADD_LOG)"
+}
+
+# Waits until a Redis key exists (1) or is gone (0).
+wait_redis_key() {
+	local key=$1 want=$2 timeout=${3:-10}
+	for _ in $(seq $((timeout * 20))); do
+		[ "$(redis-cli -p "$REDIS_PORT" exists "$key")" = "$want" ] && return 0
+		sleep 0.05
+	done
+	fail "Redis key $key: exists never became $want"
+}
+
+# Prints a metric's value from the debug listener's /metrics.
+metric() {
+	curl -s "http://127.0.0.1:$UPLOADD_DEBUG_PORT/metrics" | awk -v m="$1" '$1 == m { print $2 }'
+}
