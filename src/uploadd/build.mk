@@ -17,9 +17,9 @@ UNIT_test_uploadd_chunkq_OBJS    := $(call uobj,chunkq)
 UNIT_test_uploadd_range_OBJS     := $(call uobj,range)
 UNIT_test_uploadd_routes_OBJS    := $(call uobj,routes validate)
 UNIT_test_uploadd_config_OBJS    := $(call uobj,config) $(COMMON_OBJS)
-UNIT_test_uploadd_meta_OBJS      := $(call uobj,meta storage access_log download http metrics) \
+UNIT_test_uploadd_meta_OBJS      := $(call uobj,meta storage access_log metrics auth) \
                                     $(COMMON_OBJS)
-UNIT_test_uploadd_meta_LIBS      := -lcrypto -lmicrohttpd
+UNIT_test_uploadd_meta_LIBS      := -lcrypto
 
 # config.c prints the version. The top Makefile's order-only GEN_HEADERS
 # prerequisite is expanded before version.h is appended to it, so say it here.

@@ -70,29 +70,6 @@ static enum MHD_Result list_versions(struct MHD_Connection *c,
 	return http_reply_owned(c, rq, MHD_HTTP_OK, "application/json", buf, len);
 }
 
-void download_ext_value(const char *name, char *out, size_t cap)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-		unsigned char ch = *p;
-		bool plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-			     (ch >= '0' && ch <= '9') || strchr("!#$&+-.^_`|~", ch);
-
-		if (o + 4 > cap)
-			break;
-		if (plain) {
-			out[o++] = (char)ch;
-		} else {
-			out[o++] = '%';
-			out[o++] = hex[ch >> 4];
-			out[o++] = hex[ch & 15];
-		}
-	}
-	out[o] = '\0';
-}
-
 /* True when an If-None-Match value names etag (or is "*"). */
 static bool etag_matches(const char *header, const char *etag)
 {
@@ -119,7 +96,7 @@ static void add_file_headers(struct MHD_Response *r, const struct file_meta *m,
 {
 	char disp[3 * FILENAME_MAX_LEN + 64], ext[3 * FILENAME_MAX_LEN + 1];
 
-	download_ext_value(m->filename, ext, sizeof(ext));
+	percent_encode(m->filename, ext, sizeof(ext));
 	snprintf(disp, sizeof(disp), "attachment; filename*=UTF-8''%s", ext);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");

@@ -20,8 +20,4 @@
 enum MHD_Result download_handle(struct uploadd_server *srv,
 				struct MHD_Connection *c, struct request *rq);
 
-/* Writes the RFC 8187 form of a UTF-8 file name (attr-chars kept, other
- * bytes %XX) into out (cap bytes, NUL-terminated). Pure. */
-void download_ext_value(const char *name, char *out, size_t cap);
-
 #endif

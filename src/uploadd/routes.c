@@ -41,6 +41,31 @@ long percent_decode(const char *src, size_t len, char *dst, size_t cap)
 	return (long)o;
 }
 
+void percent_encode(const char *s, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		unsigned char c = *p;
+		bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			     (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+			     c == '_' || c == '~';
+
+		if (o + (plain ? 1 : 3) >= cap)
+			break;
+		if (plain) {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	if (cap > 0)
+		out[o] = '\0';
+}
+
 /* Decodes and validates the filename segment. */
 static bool route_set_filename(struct route *r, const char *seg, size_t len)
 {

@@ -11,12 +11,12 @@
 #include <sys/time.h>
 
 #include "common/log.h"
-#include "uploadd/download.h"
 #include "uploadd/meta.h"
 #include "uploadd/metrics.h"
 #include "uploadd/multipart.h"
 #include "uploadd/pipeline.h"
 #include "uploadd/redis_store.h"
+#include "uploadd/routes.h"
 
 /* Post-processor buffer: the most a field callback gets at once. */
 #define PP_BUFFER (64u * 1024)
@@ -284,7 +284,7 @@ static enum MHD_Result upload_reply(struct MHD_Connection *c,
 			free(json);
 			return MHD_NO;
 		}
-		download_ext_value(up->meta.filename, name, sizeof(name));
+		percent_encode(up->meta.filename, name, sizeof(name));
 		snprintf(loc, sizeof(loc), "/files/%s/%s", name, up->meta.version);
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 					"application/json");
