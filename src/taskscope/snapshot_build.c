@@ -19,6 +19,8 @@
 struct ts_snapshot_builder {
 	struct ts_unwinder **unwinders;   /* one per process seen */
 	size_t nunwinders;
+	struct ts_unwinder *warm;         /* made ahead for the target */
+	pid_t warm_pid;
 	struct ts_kallsyms *ksyms;
 };
 
@@ -104,8 +106,14 @@ static void kernel_stack(struct ts_snapshot_builder *b,
 
 static struct ts_unwinder *unwinder_for(struct ts_snapshot_builder *b, pid_t pid)
 {
-	struct ts_unwinder **nu, *u = ts_unwinder_new(pid);
+	struct ts_unwinder **nu, *u;
 
+	if (b->warm && pid == b->warm_pid) {
+		u = b->warm;
+		b->warm = NULL;
+	} else {
+		u = ts_unwinder_new(pid);
+	}
 	if (!u) {
 		log_debug(1, "cannot read the modules of process %d: %s", pid,
 			  strerror(errno));
@@ -159,6 +167,7 @@ static void build_threads(struct ts_snapshot_builder *b,
 
 struct ts_snapshot_builder *ts_snapshot_build(const struct ts_collect_result *raw,
 					      bool kernel_stacks,
+					      struct ts_unwinder *warm,
 					      struct ts_snapshot *s)
 {
 	struct ts_snapshot_builder *b = calloc(1, sizeof(*b));
@@ -167,8 +176,12 @@ struct ts_snapshot_builder *ts_snapshot_build(const struct ts_collect_result *ra
 	size_t n = 0;
 	int err;
 
-	if (!b)
+	if (!b) {
+		ts_unwinder_free(warm);
 		return NULL;
+	}
+	b->warm = warm;
+	b->warm_pid = s->pid;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	err = ts_decode_records(raw->buf, raw->len, &recs, &n);
 	if (err) {
@@ -218,6 +231,7 @@ void ts_snapshot_builder_free(struct ts_snapshot_builder *b)
 	for (i = 0; i < b->nunwinders; i++)
 		ts_unwinder_free(b->unwinders[i]);
 	free(b->unwinders);
+	ts_unwinder_free(b->warm);
 	ts_kallsyms_free(b->ksyms);
 	free(b);
 }

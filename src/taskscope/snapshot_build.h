@@ -13,12 +13,17 @@
 
 struct ts_snapshot_builder;
 
+struct ts_unwinder;
+
 /* Builds s (zeroed by the caller, pid/comm set) from raw. Frames point into
  * the builder's symbol caches: keep the builder until s is printed, then
- * ts_snapshot_builder_free() and ts_snapshot_free(). Returns the builder,
- * or NULL with errno set (EPROTO: malformed records; ENOMEM). */
+ * ts_snapshot_builder_free() and ts_snapshot_free(). warm: an unwinder
+ * already made (and prewarmed) for process s->pid, or NULL; the builder
+ * takes it over in every case. Returns the builder, or NULL with errno set
+ * (EPROTO: malformed records; ENOMEM). */
 struct ts_snapshot_builder *ts_snapshot_build(const struct ts_collect_result *raw,
 					      bool kernel_stacks,
+					      struct ts_unwinder *warm,
 					      struct ts_snapshot *s);
 
 /* Frees the unwinders and symbol caches. NULL is a no-op. */

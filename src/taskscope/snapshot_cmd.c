@@ -4,6 +4,7 @@
  * ts_snapshot_build(), where the finished snapshot is at hand. */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "taskscope/snapshot_build.h"
 #include "taskscope/snapshot_collect.h"
 #include "taskscope/target.h"
+#include "taskscope/unwind.h"
 #include "version.h"
 
 enum snap_format { FMT_TEXT, FMT_JSON, FMT_FOLDED };
@@ -216,8 +218,48 @@ static int render(const struct snap_args *a, const struct ts_snapshot *s)
 	return rc;
 }
 
+/* Reading the target's modules and debug info takes as long as loading
+ * the BPF program; neither needs the other, so they overlap: a helper
+ * thread builds and prewarms the unwinder while the main thread loads BPF
+ * and runs the pass. The main thread touches the unwinder only after
+ * pthread_join. */
+struct prewarm {
+	pthread_t thread;
+	pid_t pid;
+	struct ts_unwinder *u;
+	bool started;
+};
+
+static void *prewarm_main(void *arg)
+{
+	struct prewarm *p = arg;
+
+	p->u = ts_unwinder_new(p->pid);
+	if (p->u)
+		ts_unwinder_prewarm(p->u);
+	return NULL;
+}
+
+static void prewarm_start(struct prewarm *p, pid_t pid)
+{
+	p->pid = pid;
+	p->started = pid > 0 &&
+		     pthread_create(&p->thread, NULL, prewarm_main, p) == 0;
+}
+
+/* Returns the prewarmed unwinder (caller owns it) or NULL. */
+static struct ts_unwinder *prewarm_finish(struct prewarm *p)
+{
+	if (!p->started)
+		return NULL;
+	pthread_join(p->thread, NULL);
+	p->started = false;
+	return p->u;
+}
+
 int cmd_snapshot(int argc, char **argv)
 {
+	struct prewarm pw = { 0 };
 	struct snap_args a = { 0 };
 	struct ts_target target = { 0 };
 	struct ts_collect_opts co = { 0 };
@@ -245,18 +287,28 @@ int cmd_snapshot(int argc, char **argv)
 	co.pid = target.pid;
 	co.kernel_stacks = a.kernel_stacks;
 	co.stack_max = a.stack_size;
+	prewarm_start(&pw, target.pid);
 	rc = ts_snapshot_collect(&co, &raw);
-	if (rc)
+	if (rc) {
+		ts_unwinder_free(prewarm_finish(&pw));
 		return rc;
+	}
 	s.pid = target.pid;
 	memcpy(s.comm, target.comm, sizeof(s.comm));
 	if (!a.all && raw.len == 0) {
-		free(raw.buf);
+		ts_collect_result_free(&raw);
+		ts_unwinder_free(prewarm_finish(&pw));
+		if (ts_pid_alive(target.pid)) {
+			log_err("the task iterator saw no thread of process %d "
+				"although it exists (is it in another pid "
+				"namespace than taskscope?)", target.pid);
+			return TS_EXIT_FAILURE;
+		}
 		log_err("process %d exited before the snapshot saw any thread",
 			target.pid);
 		return TS_EXIT_NO_TARGET;
 	}
-	b = ts_snapshot_build(&raw, a.kernel_stacks, &s);
+	b = ts_snapshot_build(&raw, a.kernel_stacks, prewarm_finish(&pw), &s);
 	if (!b) {
 		log_err("cannot decode the snapshot: %s", errno == EPROTO ?
 			"malformed BPF records (taskscope and its BPF object "
@@ -271,6 +323,6 @@ int cmd_snapshot(int argc, char **argv)
 	ts_snapshot_builder_free(b);
 free_raw:
 	ts_snapshot_free(&s);
-	free(raw.buf);
+	ts_collect_result_free(&raw);
 	return rc;
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,9 +18,12 @@
 #include "taskscope/exit_codes.h"
 #include "taskscope/target.h"
 
-/* Each read() must have room for the largest record: the kernel copies a
- * whole object or nothing. */
+/* Each read() is offered at least this much room. */
 #define READ_CHUNK (256 * 1024)
+/* The output buffer is reserved, not committed: pages cost only when
+ * written, and growing it with mremap never copies. 10,000 threads with
+ * typical stacks need ~50 MiB. */
+#define INITIAL_RESERVE (64ul << 20)
 
 static uint64_t now_ns(clockid_t clk)
 {
@@ -34,41 +38,45 @@ static double ms_since(uint64_t start)
 	return (now_ns(CLOCK_MONOTONIC) - start) / 1e6;
 }
 
+void ts_collect_result_free(struct ts_collect_result *out)
+{
+	if (out->buf)
+		munmap(out->buf, out->cap);
+	out->buf = NULL;
+	out->len = out->cap = 0;
+}
+
 /* Reads the iterator fd to EOF into out->buf. Returns 0 or -errno. */
 static int read_all(int fd, struct ts_collect_result *out)
 {
-	size_t cap = 4 * READ_CHUNK;
-	unsigned char *buf = malloc(cap), *nb;
+	void *nb;
 	ssize_t n;
 
-	if (!buf)
-		return -ENOMEM;
+	out->cap = INITIAL_RESERVE;
+	out->buf = mmap(NULL, out->cap, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (out->buf == MAP_FAILED) {
+		out->buf = NULL;
+		return -errno;
+	}
 	out->len = 0;
 	for (;;) {
-		if (cap - out->len < READ_CHUNK) {
-			nb = realloc(buf, cap * 2);
-			if (!nb) {
-				free(buf);
+		if (out->cap - out->len < READ_CHUNK) {
+			nb = mremap(out->buf, out->cap, out->cap * 2, MREMAP_MAYMOVE);
+			if (nb == MAP_FAILED)
 				return -ENOMEM;
-			}
-			buf = nb;
-			cap *= 2;
+			out->buf = nb;
+			out->cap *= 2;
 		}
-		n = read(fd, buf + out->len, cap - out->len);
+		n = read(fd, out->buf + out->len, out->cap - out->len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			int err = -errno;
-
-			free(buf);
-			return err;
-		}
+		if (n < 0)
+			return -errno;
 		if (n == 0)
-			break;
+			return 0;
 		out->len += n;
 	}
-	out->buf = buf;
-	return 0;
 }
 
 static int attach_iter(struct snapshot_bpf *skel, pid_t pid,
@@ -136,6 +144,7 @@ int ts_snapshot_collect(const struct ts_collect_opts *o,
 	out->pass_ms = ms_since(t0);
 	close(iter_fd);
 	if (err) {
+		ts_collect_result_free(out);
 		log_err("cannot read the task iterator: %s%s", strerror(-err),
 			err == -E2BIG ? " (a record exceeded the seq_file "
 					"buffer; report this as a bug)" : "");

@@ -18,8 +18,9 @@ struct ts_collect_opts {
 };
 
 struct ts_collect_result {
-	unsigned char *buf;       /* records, malloc'd: caller frees */
+	unsigned char *buf;       /* records: ts_collect_result_free() */
 	size_t len;
+	size_t cap;               /* bytes mapped at buf */
 	uint64_t mono_ns;         /* CLOCK_MONOTONIC at the start of the pass */
 	uint64_t real_ns;         /* CLOCK_REALTIME at the same moment */
 	double load_ms, pass_ms;  /* BPF load+attach, iterator read */
@@ -30,5 +31,8 @@ struct ts_collect_result {
  * returns 0 on success. */
 int ts_snapshot_collect(const struct ts_collect_opts *o,
 			struct ts_collect_result *out);
+
+/* Unmaps out->buf. Safe on a zeroed or already freed result. */
+void ts_collect_result_free(struct ts_collect_result *out);
 
 #endif

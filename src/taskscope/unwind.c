@@ -139,6 +139,27 @@ free_u:
 	return NULL;
 }
 
+static int prewarm_module(Dwfl_Module *mod, void **userdata, const char *name,
+			  Dwarf_Addr start, void *arg)
+{
+	Dwarf_Addr bias;
+
+	(void)userdata;
+	(void)name;
+	(void)start;
+	(void)arg;
+	dwfl_module_getsymtab(mod);
+	dwfl_module_eh_cfi(mod, &bias);
+	dwfl_module_getdwarf(mod, &bias);
+	return DWARF_CB_OK;
+}
+
+int ts_unwinder_prewarm(struct ts_unwinder *u)
+{
+	dwfl_getmodules(u->dwfl, prewarm_module, NULL, 0);
+	return 0;
+}
+
 void ts_unwinder_free(struct ts_unwinder *u)
 {
 	if (!u)

@@ -33,6 +33,13 @@ enum ts_unwind_stop {
  * gone). The caller owns the result: ts_unwinder_free(). */
 struct ts_unwinder *ts_unwinder_new(pid_t pid);
 
+/* Loads every module's symbol table, unwind tables and debug info now
+ * (libc's separate debug info alone takes ~0.1 s to decompress), so later
+ * ts_unwind/ts_symbolize calls are fast. May run on another thread while
+ * nothing else uses u, e.g. while the BPF pass runs. Returns 0 (modules
+ * without debug info are not an error). */
+int ts_unwinder_prewarm(struct ts_unwinder *u);
+
 /* Frees the unwinder, its modules and its symbol cache (every string a
  * ts_frame got from ts_symbolize goes with it). NULL is a no-op. */
 void ts_unwinder_free(struct ts_unwinder *u);
