@@ -107,3 +107,41 @@ wait_redis_key() {
 metric() {
 	curl -s "http://127.0.0.1:$UPLOADD_DEBUG_PORT/metrics" | awk -v m="$1" '$1 == m { print $2 }'
 }
+
+# mkbody OUT PART...: writes a multipart/form-data body to OUT with the
+# boundary "XBOUNDARYX". PART is NAME=VALUE (VALUE with Python escapes, so
+# \x00 is a NUL byte) or NAME@PATH (a file part). A part "--truncate" cuts
+# the body before its closing boundary.
+mkbody() {
+	python3 - "$@" <<'PY'
+import codecs, sys
+out, parts = sys.argv[1], sys.argv[2:]
+b, body, close = b"XBOUNDARYX", b"", True
+for p in parts:
+    if p == "--truncate":
+        close = False
+        continue
+    if "@" in p and ("=" not in p or p.index("@") < p.index("=")):
+        name, path = p.split("@", 1)
+        data = open(path, "rb").read()
+        head = b'Content-Disposition: form-data; name="%s"; filename="f"\r\nContent-Type: application/octet-stream' % name.encode()
+    else:
+        name, v = p.split("=", 1)
+        data = codecs.decode(v, "unicode_escape").encode("latin-1")
+        head = b'Content-Disposition: form-data; name="%s"' % name.encode()
+    body += b"--" + b + b"\r\n" + head + b"\r\n\r\n" + data + b"\r\n"
+if close:
+    body += b"--" + b + b"--\r\n"
+open(out, "wb").write(body)
+PY
+}
+
+# post_body FILE [curl args...]: POSTs a body made by mkbody. Prints the
+# status; the answer is in $TEST_TMP/body.
+post_body() {
+	local file=$1
+	shift
+	curl -s -o "$TEST_TMP/body" -w '%{http_code}' \
+		-H 'Content-Type: multipart/form-data; boundary=XBOUNDARYX' \
+		--data-binary "@$file" "$@" "$UPLOADD_URL/upload" || true
+}
