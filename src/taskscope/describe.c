@@ -130,15 +130,21 @@ char *ts_describe_blocked(const struct ts_thread *t, char *buf, size_t len)
 	return buf;
 }
 
+const char *ts_strip_dir(const char *file, const char *strip)
+{
+	size_t n = strip ? strlen(strip) : 0;
+
+	if (file && n && !strncmp(file, strip, n) && file[n] == '/')
+		return file + n + 1;
+	return file;
+}
+
 char *ts_describe_frame(const struct ts_frame *f, const char *strip, char *buf,
 			size_t len)
 {
-	const char *file = f->file;
-	size_t n = strip ? strlen(strip) : 0;
+	const char *file = ts_strip_dir(f->file, strip);
 	char where[512];
 
-	if (file && n && !strncmp(file, strip, n) && file[n] == '/')
-		file += n + 1;
 	/* "../sysdeps/..." and "./nptl/..." are relative to libc's build
 	 * tree: the module says more to a reader (JSON keeps both). */
 	if (file && f->line && strncmp(file, "../", 3) && strncmp(file, "./", 2))

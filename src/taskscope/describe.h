@@ -16,6 +16,10 @@ char *ts_format_duration(uint64_t ns, char *buf, size_t len);
  * without the duration. Returns buf. */
 char *ts_describe_blocked(const struct ts_thread *t, char *buf, size_t len);
 
+/* file without the directory prefix strip (and its '/'), or file itself
+ * when it does not start with it. NULL file or strip are fine. */
+const char *ts_strip_dir(const char *file, const char *strip);
+
 /* Formats a frame as "func+0x1c (file:line)" or "func+0x1c (module)";
  * strip: a directory prefix to drop from file names (may be NULL).
  * Returns buf. */

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "common/json.h"
+#include "taskscope/describe.h"
 #include "taskscope/fdinfo.h"
 #include "taskscope/syscalls.h"
 
@@ -23,11 +24,7 @@ static void json_frames(struct json_writer *w, const struct ts_frame *fr,
 	json_array_begin(w);
 	for (i = 0; i < n; i++) {
 		const struct ts_frame *f = &fr[i];
-		const char *file = f->file;
-		size_t sl = strip ? strlen(strip) : 0;
-
-		if (file && sl && !strncmp(file, strip, sl) && file[sl] == '/')
-			file += sl + 1;
+		const char *file = ts_strip_dir(f->file, strip);
 		json_object_begin(w);
 		json_kv_hex(w, "pc", f->pc);
 		json_key(w, "function");
@@ -218,6 +215,7 @@ int ts_output_json(FILE *f, const struct ts_snapshot *s,
 	s->pid ? json_string(&w, s->comm) : json_null(&w);
 	json_kv_string(&w, "taken_at", when);
 	json_kv_uint(&w, "taken_mono_ns", s->taken_mono_ns);
+	json_kv_double(&w, "load_ms", s->load_ms);
 	json_kv_double(&w, "collect_ms", s->collect_ms);
 	json_kv_double(&w, "unwind_ms", s->unwind_ms);
 	json_kv_bool(&w, "target_exited", s->target_exited);

@@ -203,6 +203,7 @@ struct ts_snapshot_builder *ts_snapshot_build(const struct ts_collect_result *ra
 	s->taken_mono_ns = raw->mono_ns;
 	s->taken_real_ns = raw->real_ns;
 	s->collect_ms = raw->pass_ms;
+	s->load_ms = raw->load_ms;
 	build_threads(b, recs, n, raw, kernel_stacks, s);
 	ts_snapshot_sort(s);
 	if (ts_waitgraph_build(s)) {

@@ -18,7 +18,10 @@
 #include "taskscope/exit_codes.h"
 #include "taskscope/target.h"
 
-/* Each read() is offered at least this much room. */
+/* Bytes asked of one read(). The kernel walks threads until the user
+ * buffer is full, without a preemption point; smaller reads return to user
+ * space often, so a CPU shared with the target's threads is handed back at
+ * least every few hundred records. */
 #define READ_CHUNK (256 * 1024)
 /* The output buffer is reserved, not committed: pages cost only when
  * written, and growing it with mremap never copies. 10,000 threads with
@@ -68,7 +71,7 @@ static int read_all(int fd, struct ts_collect_result *out)
 			out->buf = nb;
 			out->cap *= 2;
 		}
-		n = read(fd, out->buf + out->len, out->cap - out->len);
+		n = read(fd, out->buf + out->len, READ_CHUNK);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)

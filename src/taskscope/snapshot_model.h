@@ -119,7 +119,9 @@ struct ts_snapshot {
 	char comm[TS_COMM_LEN];
 	uint64_t taken_mono_ns;   /* CLOCK_MONOTONIC when the pass ran */
 	uint64_t taken_real_ns;   /* CLOCK_REALTIME, for humans */
-	double collect_ms, unwind_ms;
+	double load_ms;           /* BPF load + attach */
+	double collect_ms;        /* the iterator pass (the target runs on) */
+	double unwind_ms;         /* decode, unwind, symbolize, classify */
 	struct ts_thread *threads;
 	size_t nthreads;
 	struct ts_wait_edge *edges;

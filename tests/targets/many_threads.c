@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include "target_util.h"
 
@@ -81,6 +82,10 @@ static NOINLINE void gap_meter_loop(void)
 static void *gap_meter(void *arg)
 {
 	(void)arg;
+	/* Nice -10 when allowed: sharing a CPU with a nice-0 task then costs
+	 * it short slices only, so a long gap means it was stopped, not just
+	 * out-scheduled. (SCHED_FIFO would be throttled 50 ms a second.) */
+	setpriority(PRIO_PROCESS, tu_gettid(), -10);
 	gap_meter_loop();
 	return NULL;
 }
