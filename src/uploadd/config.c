@@ -34,7 +34,7 @@ void config_usage(FILE *f)
 "                                /var/lib/uploadd; created if missing)\n"
 "      --max-upload-size SIZE    largest file; K, M, G, T suffixes\n"
 "                                (default 8G)\n"
-"      --max-uploads N           concurrent uploads; more get 503 (default 64)\n"
+"      --max-uploads N           concurrent uploads; more get 503 (default 128)\n"
 "      --lock-ttl MS             upload lock lifetime in Redis, renewed while\n"
 "                                streaming (default 60000)\n"
 "      --token-file FILE         require \"Authorization: Bearer TOKEN\" on\n"
@@ -215,7 +215,7 @@ static void config_defaults(struct uploadd_config *cfg)
 	cfg->redis_connect_timeout_ms = 1000;
 	cfg->redis_timeout_ms = 2000;
 	cfg->max_upload_size = 8ull << 30;
-	cfg->max_uploads = 64;
+	cfg->max_uploads = 128;
 	cfg->max_connections = 512;
 	cfg->connection_timeout_s = 30;
 	cfg->lock_ttl_ms = 60000;

@@ -25,7 +25,7 @@
 #include "uploadd/storage.h"
 
 #define PIPELINE_CHUNK (256u * 1024) /* bytes per queue slot */
-#define PIPELINE_SLOTS 8u
+#define PIPELINE_SLOTS 4u
 
 struct pipeline {
 	struct chunkq q;

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <hiredis/hiredis.h>
 #include <openssl/evp.h>
 
+#include "common/log.h"
 #include "uploadd/metrics.h"
 
 #define POOL_MAX 64  /* idle connections kept for new threads */
@@ -73,6 +75,10 @@ static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static redisContext *pool[POOL_MAX];
 static unsigned pool_len;
 
+/* Whether the last attempt to reach Redis worked, so that losing it and
+ * getting it back are each logged once, not once per request. */
+static atomic_bool redis_down;
+
 static __thread redisContext *tls_conn;
 static __thread bool tls_conn_reused; /* came from the pool or a prior call */
 static __thread char tls_err[256];
@@ -132,12 +138,24 @@ int rstore_init(const struct redis_config *c)
 	return -pthread_key_create(&conn_key, conn_release);
 }
 
+/* Closes every idle connection. */
+static void pool_flush(void)
+{
+	redisContext *idle[POOL_MAX];
+	unsigned n;
+
+	pthread_mutex_lock(&pool_lock);
+	n = pool_len;
+	memcpy(idle, pool, n * sizeof(idle[0]));
+	pool_len = 0;
+	pthread_mutex_unlock(&pool_lock);
+	while (n > 0)
+		redisFree(idle[--n]);
+}
+
 void rstore_cleanup(void)
 {
-	pthread_mutex_lock(&pool_lock);
-	while (pool_len > 0)
-		redisFree(pool[--pool_len]);
-	pthread_mutex_unlock(&pool_lock);
+	pool_flush();
 	if (tls_conn) {
 		pthread_setspecific(conn_key, NULL);
 		redisFree(tls_conn);
@@ -160,6 +178,17 @@ static void conn_drop(void)
 	pthread_setspecific(conn_key, NULL);
 	redisFree(tls_conn);
 	tls_conn = NULL;
+}
+
+/* Logs the transitions between reachable and unreachable. */
+static void note_reachable(bool ok)
+{
+	if (atomic_exchange(&redis_down, !ok) == !ok)
+		return;
+	if (ok)
+		log_err("Redis at %s:%u is reachable again", cfg->host, cfg->port);
+	else
+		log_err("%s; uploads get 503 until it is back", tls_err);
 }
 
 /* Maps a context's I/O error to -errno and a message. */
@@ -201,6 +230,7 @@ static redisContext *conn_open(int *err)
 		set_err("cannot connect to Redis at %s:%u: %s (is redis-server "
 			"running? see --redis-host/--redis-port)",
 			cfg->host, cfg->port, c->errstr);
+		note_reachable(false);
 		*err = -ECONNREFUSED;
 		redisFree(c);
 		return NULL;
@@ -261,12 +291,20 @@ static redisReply *command(int argc, const char **argv, const size_t *len,
 			return NULL;
 		tls_conn_reused = true;
 		r = redisCommandArgv(c, argc, argv, len);
-		if (r)
+		if (r) {
+			note_reachable(true);
 			return r;
+		}
 		*err = io_error(c, argv[0]);
 		conn_drop();
-		if (!reused || *err == -ETIMEDOUT)
-			break;
+		if (reused && *err == -ECONNRESET) {
+			/* Redis closed it (restarted?): the idle ones are
+			 * stale too. Retry once on a new connection. */
+			pool_flush();
+			continue;
+		}
+		note_reachable(false);
+		break;
 	}
 	return NULL;
 }

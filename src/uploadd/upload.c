@@ -52,8 +52,8 @@ static void upload_unlock(struct upload *up)
 		return;
 	up->locked = false;
 	if (rstore_unlock(up->mp.filename, up->mp.version, up->token) < 0)
-		log_warn("cannot release the lock on \"%s\" version \"%s\": %s "
-			 "(it expires after --lock-ttl)", up->mp.filename,
+		log_warn("lock on \"%s\" version \"%s\" not released (it "
+			 "expires after --lock-ttl): %s", up->mp.filename,
 			 up->mp.version, rstore_strerror());
 }
 
