@@ -40,6 +40,16 @@ for cmd in "--help" "help snapshot" "snapshot --help"; do
 done
 "$TASKSCOPE" --version | grep -Eq '^taskscope .+' || fail "--version"
 
+# Contract: every long flag of snapshot --help is documented, and back.
+doc=$TS_ROOT/docs/taskscope-snapshot.md
+help_flags=$("$TASKSCOPE" snapshot --help | grep -Eo -- '--[a-z][a-z-]+' | sort -u)
+doc_flags=$(grep -E '^\| `' "$doc" | grep -Eo -- '--[a-z][a-z-]+' | sort -u)
+[ "$help_flags" = "$doc_flags" ] ||
+	fail "snapshot --help and docs/taskscope-snapshot.md list different flags: $(diff <(echo "$help_flags") <(echo "$doc_flags") | tr '\n' ' ')"
+for code in 0 1 2 3 4 5 6; do
+	grep -Eq "^\| $code \|" "$doc" || fail "exit code $code is not documented in $doc"
+done
+
 # --comm: ambiguous names list every candidate; a unique one resolves.
 name=tsambig$$
 cp /bin/sleep "$TEST_TMP/$name"
