@@ -1,0 +1,188 @@
+/* cmocka tests of src/taskscope/unwind.c and symbolize.c with real libdw on
+ * this very process: registers captured with getcontext() and a copy of the
+ * stack above them are unwound exactly as BPF-captured ones are, and pcs
+ * symbolize to the functions (and source lines) they are in. Also the pure
+ * @GLIBC_ version stripping. No ptrace, as in taskscope. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "taskscope/symbolize.h"
+#include "taskscope/unwind.h"
+
+#define NOINLINE __attribute__((noinline))
+#define WINDOW 16384
+
+static struct ts_user_regs regs;
+static unsigned char stack_copy[WINDOW];
+static uint64_t stack_addr;
+static size_t stack_len;
+
+/* End of the mapping holding addr (as bpf_find_vma gives the BPF side). */
+static uint64_t mapping_end(uint64_t addr)
+{
+	unsigned long lo, hi, end = 0;
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && addr >= lo && addr < hi)
+			end = hi;
+	if (f)
+		fclose(f);
+	return end;
+}
+
+/* Copies live stack bytes, other frames' ASan redzones included: the
+ * kernel copy taskscope does sees them too, and they are not a bug here. */
+__attribute__((no_sanitize_address)) static void copy_stack(unsigned char *dst,
+							      const unsigned char *src,
+							      size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		dst[i] = ((const volatile unsigned char *)src)[i];
+}
+
+/* Captures this thread's registers and the stack above them, like the
+ * snapshot iterator does for a blocked thread. */
+static NOINLINE void capture_here(void)
+{
+	ucontext_t uc;
+	const greg_t *g = uc.uc_mcontext.gregs;
+
+	getcontext(&uc);
+	regs.r[TS_REG_AX] = g[REG_RAX];
+	regs.r[TS_REG_DX] = g[REG_RDX];
+	regs.r[TS_REG_CX] = g[REG_RCX];
+	regs.r[TS_REG_BX] = g[REG_RBX];
+	regs.r[TS_REG_SI] = g[REG_RSI];
+	regs.r[TS_REG_DI] = g[REG_RDI];
+	regs.r[TS_REG_BP] = g[REG_RBP];
+	regs.r[TS_REG_SP] = g[REG_RSP];
+	regs.r[TS_REG_R8] = g[REG_R8];
+	regs.r[TS_REG_R9] = g[REG_R9];
+	regs.r[TS_REG_R10] = g[REG_R10];
+	regs.r[TS_REG_R11] = g[REG_R11];
+	regs.r[TS_REG_R12] = g[REG_R12];
+	regs.r[TS_REG_R13] = g[REG_R13];
+	regs.r[TS_REG_R14] = g[REG_R14];
+	regs.r[TS_REG_R15] = g[REG_R15];
+	regs.r[TS_REG_IP] = g[REG_RIP];
+	stack_addr = g[REG_RSP];
+	stack_len = mapping_end(stack_addr) - stack_addr;
+	if (stack_len > WINDOW)
+		stack_len = WINDOW;
+	copy_stack(stack_copy, (const unsigned char *)(uintptr_t)stack_addr,
+		   stack_len);
+	__asm__ volatile("" ::: "memory");
+}
+
+static NOINLINE void outer_named_frame(void)
+{
+	capture_here();
+	__asm__ volatile("" ::: "memory");
+}
+
+static bool stack_has(struct ts_unwinder *u, const uint64_t *pcs, int n,
+		      const char *fn)
+{
+	struct ts_frame f;
+
+	for (int i = 0; i < n; i++)
+		if (!ts_symbolize(u, pcs[i], i > 0, &f) && f.function &&
+		    !strcmp(f.function, fn))
+			return true;
+	return false;
+}
+
+static void test_unwind_copied_stack(void **state)
+{
+	struct ts_unwinder *u = ts_unwinder_new(getpid());
+	enum ts_unwind_stop why;
+	uint64_t pcs[64];
+	bool truncated;
+	int n;
+
+	(void)state;
+	assert_non_null(u);
+	outer_named_frame();
+	n = ts_unwind(u, (pid_t)syscall(SYS_gettid), &regs, stack_addr,
+		      stack_copy, stack_len, pcs, 64, &truncated, &why);
+	assert_true(n >= 4);
+	assert_int_equal(pcs[0], regs.r[TS_REG_IP]);
+	assert_true(stack_has(u, pcs, n, "outer_named_frame"));
+	assert_true(stack_has(u, pcs, n, "test_unwind_copied_stack"));
+	/* A window too small for the stack is reported, not silently cut. */
+	n = ts_unwind(u, (pid_t)syscall(SYS_gettid), &regs, stack_addr,
+		      stack_copy, 64, pcs, 64, &truncated, &why);
+	assert_true(n >= 1);
+	assert_true(truncated);
+	assert_int_equal(why, TS_UNWIND_WINDOW);
+	/* Room for two frames only. */
+	n = ts_unwind(u, (pid_t)syscall(SYS_gettid), &regs, stack_addr,
+		      stack_copy, stack_len, pcs, 2, &truncated, &why);
+	assert_int_equal(n, 2);
+	assert_true(truncated);
+	assert_int_equal(why, TS_UNWIND_MAX_FRAMES);
+	ts_unwinder_free(u);
+}
+
+static void test_symbolize_function_and_line(void **state)
+{
+	struct ts_unwinder *u = ts_unwinder_new(getpid());
+	uint64_t pc = (uint64_t)(uintptr_t)&outer_named_frame;
+	struct ts_frame f, again;
+
+	(void)state;
+	assert_non_null(u);
+	assert_int_equal(ts_symbolize(u, pc + 1, false, &f), 0);
+	assert_string_equal(f.function, "outer_named_frame");
+	assert_int_equal(f.offset, 1);
+	assert_non_null(f.file);
+	assert_non_null(strstr(f.file, "test_ts_unwind.c"));
+	assert_true(f.line > 0);
+	/* Cached: the same strings come back. */
+	assert_int_equal(ts_symbolize(u, pc + 1, false, &again), 0);
+	assert_ptr_equal(again.function, f.function);
+	/* A libc function, named without its symbol version. */
+	assert_int_equal(ts_symbolize(u, (uint64_t)(uintptr_t)&getpid, false, &f), 0);
+	assert_non_null(f.module);
+	assert_non_null(strstr(f.module, "libc.so"));
+	assert_non_null(f.function);
+	assert_null(strchr(f.function, '@'));
+	/* Nothing is mapped at page 0. */
+	assert_int_equal(ts_symbolize(u, 0x10, false, &f), -ENOENT);
+	ts_unwinder_free(u);
+}
+
+static void test_strip_symver(void **state)
+{
+	char b[32];
+
+	(void)state;
+	assert_string_equal(ts_strip_symver("pthread_cond_wait@@GLIBC_2.3.2", b,
+					    sizeof(b)), "pthread_cond_wait");
+	assert_string_equal(ts_strip_symver("read", b, sizeof(b)), "read");
+	assert_string_equal(ts_strip_symver("a_very_long_function_name_indeed", b, 8),
+			    "a_very_");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_unwind_copied_stack),
+		cmocka_unit_test(test_symbolize_function_and_line),
+		cmocka_unit_test(test_strip_symver),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
