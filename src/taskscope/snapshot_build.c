@@ -11,6 +11,7 @@
 #include "taskscope/fdinfo.h"
 #include "taskscope/kallsyms.h"
 #include "taskscope/snapshot_decode.h"
+#include "taskscope/target.h"
 #include "taskscope/unwind.h"
 #include "taskscope/waitgraph.h"
 
@@ -54,7 +55,7 @@ static void unwind_thread(struct ts_unwinder *u, const struct ts_snap_thread *r,
 	}
 	if (!u) {
 		t->stack_status = TS_STACK_UNAVAILABLE;
-		t->stack_note = "process exited before its modules were read";
+		t->stack_note = "cannot read the process's modules (exited?)";
 		return;
 	}
 	n = ts_unwind(u, t->tid, &r->regs, r->ustack.addr, ts_rec_ustack(r),
@@ -148,7 +149,7 @@ static void build_threads(struct ts_snapshot_builder *b,
 		if (r->tgid != (__u32)cur) {
 			cur = r->tgid;
 			u = (r->flags & TS_SNAP_KTHREAD) ? NULL : unwinder_for(b, cur);
-			if (!u && s->pid == cur)
+			if (!u && s->pid == cur && !ts_pid_alive(cur))
 				s->target_exited = true;
 		}
 		unwind_thread(u, r, t);
