@@ -140,3 +140,4 @@ assert_object_count 0
 info "still serving"
 expect_status 201 "$(upload "$TEST_TMP/small" good 1 "${AUTH[@]}")" "a good upload after all that"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$UPLOADD_URL/healthz")" = 200 ] || fail "healthz"
+stop_uploadd

@@ -64,3 +64,4 @@ assert_no_temp_files
 assert_no_locks
 [ "$(metric 'uploadd_uploads_total{status="201"}')" = $N ] || fail "metrics: 201 count"
 [ "$(metric uploadd_uploads_in_flight)" = 0 ] || fail "metrics: in flight"
+stop_uploadd

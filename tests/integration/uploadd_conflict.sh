@@ -62,3 +62,18 @@ assert_object_count 2
 [ "$(metric 'uploadd_uploads_total{status="aborted"}')" = 1 ] || fail "aborted upload not counted"
 [ "$(metric uploadd_uploads_in_flight)" = 0 ] || fail "in-flight gauge not back to 0"
 expect_status 201 "$(upload "$TEST_TMP/small" aborted.bin 1)" "the same pair right after the abort"
+stop_uploadd
+
+info "a long upload renews its lock: still held after twice the TTL"
+start_uploadd --lock-ttl 1000
+curl -s -o /dev/null -w '%{http_code}' --limit-rate 300K -F filename=long.bin \
+	-F version=1 -F "file=@$TEST_TMP/f" "$UPLOADD_URL/upload" >"$TEST_TMP/long.code" &
+long=$!
+track_pid $long
+wait_redis_key lock:long.bin:1 1
+sleep 2
+expect_status 409 "$(upload "$TEST_TMP/small" long.bin 1)" "competitor after 2 TTLs"
+wait $long || true
+expect_status 201 "$(cat "$TEST_TMP/long.code")" "the long upload"
+assert_no_locks
+stop_uploadd

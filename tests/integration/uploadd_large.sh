@@ -54,3 +54,4 @@ curl -s -H 'Range: bytes=-4096' "$UPLOADD_URL/files/big.bin/1" -o "$TEST_TMP/tai
 [ "$(stat -c %s "$TEST_TMP/tail")" = 4096 ] || fail "tail range"
 assert_no_temp_files
 assert_no_locks
+stop_uploadd

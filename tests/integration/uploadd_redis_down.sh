@@ -70,3 +70,4 @@ expect_status 201 "$(upload "$TEST_TMP/small" after-hang 1)" "upload after Redis
 sleep 2.1
 assert_no_locks
 assert_object_count 4
+stop_uploadd

@@ -109,6 +109,4 @@ curl -s "$UPLOADD_URL/metrics" | grep -q '^uploadd_upload_duration_seconds_count
 grep -q 'method=POST path=/upload status=201 in=[0-9]* out=[0-9]* ms=' "$UPLOADD_LOG" || fail "no access log line for the upload"
 grep -q 'method=GET path=/files/report.pdf/2 status=206' "$UPLOADD_LOG" || fail "no access log line for the range"
 
-stop_pid "$UPLOADD_PID"
-grep -q 'stopped' "$UPLOADD_LOG" || fail "uploadd did not stop cleanly"
-info "ok"
+stop_uploadd

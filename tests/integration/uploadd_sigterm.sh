@@ -34,9 +34,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$UPLOADD_URL/healthz
 wait $q1 $q2 || true
 expect_status 201 "$(cat "$TEST_TMP/quick1.code")" "in-flight upload 1 during shutdown"
 expect_status 201 "$(cat "$TEST_TMP/quick2.code")" "in-flight upload 2 during shutdown"
-rc=0; wait "$UPLOADD_PID" || rc=$? # uploadd is this shell's child
-[ "$rc" = 0 ] || fail "uploadd exited $rc after SIGTERM"
-grep -q 'stopped' "$UPLOADD_LOG" || fail "no 'stopped' line"
+stop_uploadd signalled
 assert_no_temp_files
 assert_no_locks
 assert_object_count 2
@@ -47,9 +45,7 @@ for n in 1 2 3; do
 	slow_upload "slow$n" 50K
 done
 for n in 1 2 3; do wait_redis_key "lock:slow$n:1" 1; done
-kill -TERM "$UPLOADD_PID"
-rc=0; wait "$UPLOADD_PID" || rc=$? # uploadd is this shell's child
-[ "$rc" = 0 ] || fail "uploadd exited $rc after SIGTERM with uploads in flight"
+stop_uploadd
 grep -q 'aborting 3 upload(s) still in flight' "$UPLOADD_LOG" || fail "no abort line: $(cat "$UPLOADD_LOG")"
 assert_no_temp_files
 assert_no_locks
@@ -59,3 +55,4 @@ info "a restart on the same storage serves what was committed"
 start_uploadd
 curl -s "$UPLOADD_URL/files/quick1/1" | cmp -s - "$TEST_TMP/f" || fail "committed upload lost across restart"
 expect_status 201 "$(upload "$TEST_TMP/f" slow1 1)" "an aborted pair can be uploaded again"
+stop_uploadd

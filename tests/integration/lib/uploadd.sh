@@ -145,3 +145,18 @@ post_body() {
 		-H 'Content-Type: multipart/form-data; boundary=XBOUNDARYX' \
 		--data-binary "@$file" "$@" "$UPLOADD_URL/upload" || true
 }
+
+# Stops uploadd with SIGTERM (unless given "signalled": already sent) and
+# fails unless it exits 0 with a clean log: no sanitizer report, no UBSan
+# "runtime error", and its "stopped" line.
+stop_uploadd() {
+	local rc=0
+	[ "${1:-}" = signalled ] || kill -TERM "$UPLOADD_PID" 2>/dev/null || true
+	wait "$UPLOADD_PID" || rc=$?
+	[ $rc -eq 0 ] || { tail -20 "$UPLOADD_LOG" >&2; fail "uploadd exited $rc on SIGTERM"; }
+	if grep -qE 'Sanitizer|runtime error:' "$UPLOADD_LOG"; then
+		grep -A30 -E 'Sanitizer|runtime error:' "$UPLOADD_LOG" | head -60 >&2
+		fail "uploadd reported a sanitizer error (log: $UPLOADD_LOG)"
+	fi
+	grep -q 'uploadd: stopped' "$UPLOADD_LOG" || fail "uploadd did not log 'stopped'"
+}
