@@ -168,7 +168,8 @@ enum ts_wait_class {
 };
 
 /* ts_wait.flags */
-#define TS_WAIT_F_WORD      0x1   /* futex_word and futex_owner were read */
+#define TS_WAIT_F_WORD      0x1   /* futex_word and futex_owner were read
+				   * (stuck and adopted waits only) */
 #define TS_WAIT_F_WAKER     0x2   /* waker_* name the thread that woke it */
 #define TS_WAIT_F_WAKER_FUTEX 0x4 /* the waker was in a futex call on obj */
 #define TS_WAIT_F_WAKER_IRQ 0x8   /* woken by an interrupt on an idle
@@ -182,11 +183,11 @@ enum ts_wait_class {
 #define TS_WAIT_F_FLUSHED   0x100 /* emitted before its stack or bytes came
 				   * (the thread blocked again or exited) */
 
-/* One wait: from switch-out (start) to wakeup (wake) to switch-in (end). */
+/* One wait: from going off CPU to sleep (start) to its wakeup (wake). */
 struct ts_wait {
 	__u64 start_ns;              /* went off CPU to sleep (monotonic) */
-	__u64 wake_ns;               /* sched_waking of it, 0 if not seen */
-	__u64 end_ns;                /* back on a CPU (stuck: time of report) */
+	__u64 wake_ns;               /* sched_waking of it (0: still asleep) */
+	__u64 end_ns;                /* = wake_ns; stuck: time of the report */
 	__u64 obj;                   /* futex address, or fd for read/poll */
 	__u64 ip;                    /* user ip of the syscall */
 	__s32 syscall;               /* orig_ax at switch-out; < 0: none */
@@ -198,7 +199,8 @@ struct ts_wait {
 	__u32 flags;                 /* TS_WAIT_F_* */
 	__u32 waker_tid, waker_tgid;
 	char waker_comm[TS_COMM_LEN];
-	__u32 _pad0;
+	__s32 waker_syscall;         /* the syscall the waker was in (60:
+				      * exit, for a pthread_join) */
 	__s64 bytes;                 /* socket read result (TS_WAIT_F_BYTES) */
 	struct ts_fd_info fd;        /* what obj is (TS_WAIT_F_FD) */
 };
@@ -306,7 +308,8 @@ enum ts_wprog {
 struct ts_wstats {
 	__u64 lost;                  /* ring buffer full: records dropped */
 	__u64 lost_stack;            /* stack tails dropped (record kept) */
-	__u64 no_storage;            /* task storage could not be created */
+	__u64 collisions;            /* thread state slots taken over by
+				      * another thread (bpf/watch.bpf.c) */
 	__u64 emitted[TS_WEV_TYPE_MAX];
 	__u64 runs[TS_WPROG_MAX];    /* runs past the target filter */
 	__u64 timed[TS_WPROG_MAX];   /* sampled runs timed by the program */

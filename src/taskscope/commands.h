@@ -8,6 +8,7 @@
 #define TASKSCOPE_COMMANDS_H
 
 #define TS_COMMANDS(TS_COMMAND) \
-	TS_COMMAND(snapshot, "every thread of a process and what it is blocked on")
+	TS_COMMAND(snapshot, "every thread of a process and what it is blocked on") \
+	TS_COMMAND(watch, "stream thread lifecycles and blocking as they happen")
 
 #endif

@@ -1,0 +1,690 @@
+// SPDX-License-Identifier: GPL-2.0
+/* taskscope watch: the kernel side. Streams the lifecycle of every thread of
+ * one process (created with its start routine, renamed, exited) and every
+ * wait of at least min_block_ns (what it slept in, for how long, who woke
+ * it), through a ring buffer.
+ *
+ * Cost is the design constraint. No syscall tracepoint is attached: while one
+ * is, every syscall of every task on the machine takes the slow tracing path.
+ * A wait is seen at sched_switch instead: when a target thread goes off CPU
+ * to sleep, bpf_task_pt_regs(prev) already holds the syscall and arguments
+ * it sleeps in, so uncontended futex calls (which never sleep) cost nothing,
+ * and a wait costs two task-storage touches and a few loads. Every program
+ * exits after one compare for tasks of other processes. Short waits are
+ * filtered here, at the end of the wait, and only add to per-thread totals.
+ *
+ * Completing a wait record:
+ *   switch-out   record syscall, object, futex word (current == the thread)
+ *   sched_waking who woke it (current == the waker)
+ *   switch-in    duration; >= min_block: emit, or leave it pending for
+ *   sock_recv_length  the bytes a socket read returned (current == thread)
+ *   rseq_update  (--stacks) the user stack, copied on the thread's way back
+ *                to user mode after the wait, when its stack is still
+ *                exactly as it was at the start of the wait
+ * A pending record is flushed without its tail when the thread blocks again
+ * or exits first. Dropped records are counted per CPU (ts_wstats.lost).
+ *
+ * Three task iterators run on demand from user space: tsw_adopt (at start:
+ * threads already asleep), tsw_stuck (--stuck: waits still going on past
+ * the limit, with their stack) and tsw_totals (at the end: live threads).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "taskscope_abi.h"
+#include "task_info.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set by user space before load. */
+const volatile __u32 targ_tgid;      /* the watched process */
+const volatile __u64 min_block_ns;   /* shorter waits are only counted */
+const volatile __u64 stuck_ns;       /* tsw_stuck reports waits past this */
+const volatile __u32 want_stacks;    /* 1: tsw_rseq completes long waits */
+const volatile __u32 stack_max = TS_STACK_MAX;  /* user stack bytes copied */
+const volatile __u32 rec_slots = TS_RECENT_DEFAULT;
+const volatile __u32 self_time;      /* 1: time a sample of runs here */
+const volatile __u32 state_mask = 32767;  /* ts_wstate slots - 1 */
+
+#define NR_READ 0
+#define NR_POLL 7
+#define NR_PREAD64 17
+#define NR_READV 19
+#define NR_SELECT 23
+#define NR_PAUSE 34
+#define NR_NANOSLEEP 35
+#define NR_RECVFROM 45
+#define NR_RECVMSG 47
+#define NR_FUTEX 202
+#define NR_CLOCK_NANOSLEEP 230
+#define NR_EPOLL_WAIT 232
+#define NR_PSELECT6 270
+#define NR_PPOLL 271
+#define NR_EPOLL_PWAIT 281
+#define NR_PREADV 295
+#define NR_RECVMMSG 299
+#define NR_PREADV2 327
+#define NR_EPOLL_PWAIT2 441
+#define NR_FUTEX_WAITV 449
+#define NR_FUTEX_WAKE 454
+#define NR_FUTEX_WAIT 455
+
+#define FUTEX_WAKE_OP 5
+#define FUTEX_CMD_MASK 0x7f
+
+/* Per-thread state in an array indexed by tid & state_mask, tagged with the
+ * tid. An array lookup is inlined by the verifier; task storage cost about
+ * 150 ns a lookup here, which the futex ping-pong showed as a 10% slowdown
+ * on its own. User space sizes the array to pid_max when it can (no two
+ * tids share a slot), else to 65536 slots: a live thread whose slot another
+ * thread of the target claims loses its totals, counted in
+ * ts_wstats.collisions. Entries are whole cache lines (the map is mmapable,
+ * so its values start page-aligned) with what every wait touches in the
+ * first line: the waker's CPU reads it once per wait. */
+struct wstate {
+	__u32 tid;                   /* owner of the slot, 0: free */
+	__u32 blocked;               /* between switch-out and wakeup */
+	__u32 pending;               /* cur is complete but not yet emitted */
+	__u32 stuck_reported;
+	__u64 start_routine;         /* this thread's, from its creator */
+	__u64 next_start_routine;    /* stashed by pthread_create for a child */
+	struct ts_wait cur;
+	struct ts_thread_totals tot;
+	__u8 _pad[24];
+};
+_Static_assert(sizeof(struct wstate) % 64 == 0, "wstate: whole cache lines");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 32768);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct wstate);
+} ts_wstate SEC(".maps");
+
+/* Size set by user space (--ring-size). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} ts_wevents SEC(".maps");
+
+/* The flight recorder: last exited threads, round-robin. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TS_RECENT_DEFAULT);
+	__type(key, __u32);
+	__type(value, struct ts_recent_thread);
+} ts_recent SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ts_wstats);
+} ts_wstats SEC(".maps");
+
+__u64 rec_next;                      /* next flight-recorder slot */
+
+/* A wait record with its stack tail, as reserved in the ring buffer. */
+struct wev_wait_stack {
+	struct ts_wev_wait e;
+	struct ts_wev_stack s;
+	__u8 data[TS_STACK_MAX];
+};
+
+static __always_inline struct ts_wstats *wstats(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&ts_wstats, &zero);
+}
+
+/* Counts a run that passed the target filter; returns a start time when
+ * this run is one of the 1-in-16 sampled for self-timing, else 0. */
+static __always_inline __u64 prog_begin(struct ts_wstats *s, int prog)
+{
+	if (!self_time || !s || prog < 0 || prog >= TS_WPROG_MAX)
+		return 0;
+	s->runs[prog]++;
+	if (!(s->runs[prog] & 15))
+		return bpf_ktime_get_ns();
+	return 0;
+}
+
+static __always_inline void prog_end(struct ts_wstats *s, int prog, __u64 t0)
+{
+	if (!t0 || !s || prog < 0 || prog >= TS_WPROG_MAX)
+		return;
+	s->timed[prog]++;
+	s->timed_ns[prog] += bpf_ktime_get_ns() - t0;
+}
+
+static __always_inline void count_emit(__u32 type)
+{
+	struct ts_wstats *s = wstats();
+
+	if (s && type < TS_WEV_TYPE_MAX)
+		s->emitted[type]++;
+}
+
+static __always_inline void count_lost(void)
+{
+	struct ts_wstats *s = wstats();
+
+	if (s)
+		s->lost++;
+}
+
+/* t's state slot, or NULL when t has none. claim: take the slot over for
+ * t (reset) if it belongs to nobody or to another thread. */
+static __always_inline struct wstate *state_of(struct task_struct *t,
+					       bool claim)
+{
+	__u32 tid = t->pid, key = tid & state_mask;
+	struct wstate *st = bpf_map_lookup_elem(&ts_wstate, &key);
+
+	if (!st || st->tid == tid)
+		return st;
+	if (!claim)
+		return NULL;
+	if (st->tid) {
+		struct ts_wstats *s = wstats();
+
+		if (s)
+			s->collisions++;
+	}
+	__builtin_memset(st, 0, sizeof(*st));
+	st->tid = tid;
+	return st;
+}
+
+static __always_inline void fill_hdr(struct ts_wev_hdr *h, __u32 type,
+				     __u32 size, __u64 ts,
+				     struct task_struct *t)
+{
+	h->type = type;
+	h->size = size;
+	h->ts_ns = ts;
+	h->tid = t->pid;
+	h->tgid = t->tgid;
+	bpf_probe_read_kernel(h->comm, sizeof(h->comm), t->comm);
+}
+
+static __always_inline __u32 wait_class(__s32 nr)
+{
+	switch (nr) {
+	case NR_FUTEX:
+	case NR_FUTEX_WAIT:
+	case NR_FUTEX_WAITV:
+		return TS_WAIT_FUTEX;
+	case NR_READ:
+	case NR_PREAD64:
+	case NR_READV:
+	case NR_RECVFROM:
+	case NR_RECVMSG:
+	case NR_PREADV:
+	case NR_RECVMMSG:
+	case NR_PREADV2:
+		return TS_WAIT_READ;
+	case NR_POLL:
+	case NR_SELECT:
+	case NR_EPOLL_WAIT:
+	case NR_PSELECT6:
+	case NR_PPOLL:
+	case NR_EPOLL_PWAIT:
+	case NR_EPOLL_PWAIT2:
+		return TS_WAIT_POLL;
+	case NR_NANOSLEEP:
+	case NR_CLOCK_NANOSLEEP:
+	case NR_PAUSE:
+		return TS_WAIT_SLEEP;
+	}
+	return TS_WAIT_OTHER;
+}
+
+/* Starts st->cur from the syscall t sleeps in (its saved user registers). */
+static __always_inline void wait_begin(struct wstate *st,
+				       struct task_struct *t, __u64 now,
+				       __u32 state)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
+	__s32 nr = -1;
+
+	if (regs) {
+		/* Direct loads (BTF pointer): no helper call per field. */
+		nr = (__s32)regs->orig_ax;
+		st->cur.obj = regs->di;
+		st->cur.futex_op = (__u32)regs->si;
+		st->cur.ip = regs->ip;
+	}
+	st->cur.syscall = nr;
+	st->cur.cls = wait_class(nr);
+	st->cur.start_ns = now;
+	st->cur.wake_ns = 0;
+	st->cur.end_ns = 0;
+	st->cur.sched_state = state;
+	st->cur.flags = 0;
+	st->stuck_reported = 0;
+}
+
+/* Emits st->cur as a record without a stack tail. Clears pending. */
+static __always_inline void emit_wait(struct task_struct *t,
+				      struct wstate *st, __u32 type,
+				      __u32 flags)
+{
+	struct ts_wev_wait *e;
+
+	st->pending = 0;
+	e = bpf_ringbuf_reserve(&ts_wevents, sizeof(*e), 0);
+	if (!e) {
+		count_lost();
+		return;
+	}
+	fill_hdr(&e->h, type, sizeof(*e), st->cur.end_ns, t);
+	__builtin_memcpy(&e->w, &st->cur, sizeof(e->w));
+	e->w.flags |= flags;
+	bpf_ringbuf_submit(e, 0);
+	count_emit(type);
+}
+
+static __always_inline void add_totals(struct wstate *st, __u64 dur)
+{
+	__u32 cls = st->cur.cls;
+
+	if (cls >= TS_WAIT_NCLASS)
+		cls = TS_WAIT_OTHER;
+	st->tot.blocked_ns[cls] += dur;
+	st->tot.waits[cls]++;
+	if (dur > st->tot.top_ns) {
+		st->tot.top_ns = dur;
+		st->tot.top_cls = cls;
+		st->tot.top_obj = st->cur.obj;
+		st->tot.top_syscall = st->cur.syscall;
+	}
+}
+
+/* prev goes off CPU. current == prev, so its user memory is readable. */
+static __always_inline void switch_out(struct task_struct *t, __u32 state,
+				       __u64 now)
+{
+	struct wstate *st;
+
+	st = state_of(t, true);
+	if (!st)
+		return;
+	if (st->pending)
+		emit_wait(t, st, TS_WEV_WAIT, TS_WAIT_F_FLUSHED);
+	/* The futex word is not read here: that is a user-memory copy on
+	 * every wait, and by the wakeup a mutex word and owner are cleared
+	 * anyway. The waker (a mutex's previous owner) and the stack tell
+	 * the kind; the stuck and adopt passes read the word. */
+	wait_begin(st, t, now, state);
+	st->blocked = 1;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(tsw_switch, bool preempt, struct task_struct *prev,
+	     struct task_struct *next, unsigned int prev_state)
+{
+	struct ts_wstats *s;
+	__u64 t0;
+
+	/* Preempted or yielding threads stay runnable: not a wait. Nothing
+	 * happens at switch-in: a wait ends at its wakeup (tsw_waking). */
+	if (prev->tgid != targ_tgid || !targ_tgid || preempt || !prev_state)
+		return 0;
+	s = self_time ? wstats() : NULL;
+	t0 = prog_begin(s, TS_WPROG_SWITCH);
+	switch_out(prev, prev_state, bpf_ktime_get_ns());
+	prog_end(s, TS_WPROG_SWITCH, t0);
+	return 0;
+}
+
+/* Who woke st's thread: current. For a futex wait, whether current was in
+ * a futex wake of the same address (then it released the thread). */
+static __always_inline void note_waker(struct wstate *st)
+{
+	struct task_struct *cur = bpf_get_current_task_btf();
+	struct pt_regs *regs;
+
+	st->cur.waker_tid = cur->pid;
+	st->cur.waker_tgid = cur->tgid;
+	bpf_get_current_comm(st->cur.waker_comm, sizeof(st->cur.waker_comm));
+	st->cur.flags |= TS_WAIT_F_WAKER;
+	/* An interrupt on an idle CPU (timer expiry, network): no thread
+	 * woke it. Per-CPU preempt_count is not reachable here (this kernel
+	 * exports no data symbols), so softirqs run on a busy CPU name the
+	 * interrupted thread. */
+	if (!cur->pid) {
+		st->cur.flags |= TS_WAIT_F_WAKER_IRQ;
+		return;
+	}
+	regs = (struct pt_regs *)bpf_task_pt_regs(cur);
+	if (!regs)
+		return;
+	st->cur.waker_syscall = (__s32)regs->orig_ax;
+	if (st->cur.cls == TS_WAIT_FUTEX) {
+		__s32 nr = st->cur.waker_syscall;
+		__u32 op = (__u32)regs->si & FUTEX_CMD_MASK;
+
+		if ((nr == NR_FUTEX || nr == NR_FUTEX_WAKE) &&
+		    (regs->di == st->cur.obj ||
+		     (nr == NR_FUTEX && op == FUTEX_WAKE_OP &&
+		      regs->r8 == st->cur.obj)))
+			st->cur.flags |= TS_WAIT_F_WAKER_FUTEX;
+	}
+}
+
+/* p is woken: its wait ends. Runs in the waker's context (current). Short
+ * waits only add to p's totals; long ones are emitted now, or left pending
+ * for their bytes (tsw_recv) or stack (tsw_rseq). */
+SEC("tp_btf/sched_waking")
+int BPF_PROG(tsw_waking, struct task_struct *p)
+{
+	struct ts_wstats *s;
+	struct wstate *st;
+	__u64 now, dur, t0;
+
+	if (p->tgid != targ_tgid || !targ_tgid)
+		return 0;
+	s = self_time ? wstats() : NULL;
+	t0 = prog_begin(s, TS_WPROG_WAKING);
+	st = state_of(p, false);
+	if (!st || !st->blocked)
+		goto out;
+	now = bpf_ktime_get_ns();
+	st->blocked = 0;
+	dur = now > st->cur.start_ns ? now - st->cur.start_ns : 0;
+	add_totals(st, dur);
+	if (dur < min_block_ns)
+		goto out;
+	st->cur.wake_ns = now;
+	st->cur.end_ns = now;
+	note_waker(st);
+	if (st->cur.cls == TS_WAIT_READ || st->cur.cls == TS_WAIT_POLL) {
+		ts_task_fd_info(p, (__u32)st->cur.obj, &st->cur.fd);
+		st->cur.flags |= TS_WAIT_F_FD;
+	}
+	st->pending = 1;
+	if (want_stacks)
+		goto out;             /* tsw_rseq emits it with the stack */
+	if (st->cur.cls == TS_WAIT_READ && st->cur.fd.type == TS_FD_SOCKET)
+		goto out;             /* tsw_recv emits it with the bytes */
+	emit_wait(p, st, TS_WEV_WAIT, 0);
+out:
+	prog_end(s, TS_WPROG_WAKING, t0);
+	return 0;
+}
+
+/* A socket read returned in the reading thread (current): its byte count
+ * completes a pending read wait. */
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(tsw_recv, struct sock *sk, int ret, int flags)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct ts_wstats *s;
+	struct wstate *st;
+	__u64 t0;
+
+	if (t->tgid != targ_tgid || !targ_tgid)
+		return 0;
+	s = self_time ? wstats() : NULL;
+	t0 = prog_begin(s, TS_WPROG_RECV);
+	st = state_of(t, false);
+	if (st && st->pending && st->cur.cls == TS_WAIT_READ &&
+	    !(st->cur.flags & TS_WAIT_F_BYTES)) {
+		st->cur.bytes = ret;
+		st->cur.flags |= TS_WAIT_F_BYTES;
+		if (!want_stacks)
+			emit_wait(t, st, TS_WEV_WAIT, 0);
+	}
+	prog_end(s, TS_WPROG_RECV, t0);
+	return 0;
+}
+
+/* Non-sleepable copy of current's user stack from sp, clamped to the end of
+ * its mapping (the copy is all-or-nothing). Returns bytes copied. */
+static __always_inline __u32 copy_current_stack(struct task_struct *t,
+						__u64 sp, void *buf,
+						struct ts_stack_window *win)
+{
+	struct ts_vma_span span = {};
+	__u64 avail;
+	__u32 len;
+
+	win->addr = sp;
+	win->len = 0;
+	win->flags = 0;
+	if (bpf_find_vma(t, sp, ts_vma_cb, &span, 0) || span.end <= sp) {
+		win->flags = TS_STACK_NO_VMA;
+		return 0;
+	}
+	avail = span.end - sp;
+	len = stack_max;
+	if (avail <= len) {
+		len = avail;
+		win->flags |= TS_STACK_CLAMPED;
+	} else {
+		win->flags |= TS_STACK_CUT;
+	}
+	if (len > TS_STACK_MAX)
+		len = TS_STACK_MAX;
+	if (!len || bpf_probe_read_user(buf, len, (void *)sp)) {
+		win->flags |= TS_STACK_COPY_FAIL;
+		return 0;
+	}
+	win->len = len;
+	return len;
+}
+
+/* With --stacks: the thread (current) returns to user mode after a switch.
+ * Its user stack is still exactly as at the start of the wait, so a pending
+ * long wait is emitted here with registers and a copy of the stack. */
+SEC("tp_btf/rseq_update")
+int BPF_PROG(tsw_rseq, struct task_struct *t)
+{
+	struct wev_wait_stack *e;
+	struct ts_wstats *s;
+	struct wstate *st;
+	__s32 orig_ax;
+	__u64 t0;
+
+	if (t->tgid != targ_tgid || !targ_tgid)
+		return 0;
+	s = self_time ? wstats() : NULL;
+	t0 = prog_begin(s, TS_WPROG_RSEQ);
+	st = state_of(t, false);
+	if (!st || !st->pending)
+		goto out;
+	e = bpf_ringbuf_reserve(&ts_wevents, sizeof(*e), 0);
+	if (!e) {
+		if (s)
+			s->lost_stack++;
+		emit_wait(t, st, TS_WEV_WAIT, 0);
+		goto out;
+	}
+	st->pending = 0;
+	__builtin_memcpy(&e->e.w, &st->cur, sizeof(e->e.w));
+	__builtin_memset(&e->s, 0, sizeof(e->s));
+	ts_task_user_regs(t, &e->s.regs, &orig_ax);
+	copy_current_stack(t, e->s.regs.r[TS_REG_SP], e->data, &e->s.stack);
+	e->e.w.flags |= TS_WAIT_F_STACK;
+	fill_hdr(&e->e.h, TS_WEV_WAIT,
+		 sizeof(e->e) + sizeof(e->s) + e->s.stack.len,
+		 st->cur.end_ns, t);
+	bpf_ringbuf_submit(e, 0);
+	count_emit(TS_WEV_WAIT);
+out:
+	prog_end(s, TS_WPROG_RSEQ, t0);
+	return 0;
+}
+
+/* pthread_create(thread, attr, start_routine, arg) in the target: remember
+ * start_routine for the child the calling thread is about to clone. */
+SEC("uprobe")
+int BPF_KPROBE(tsw_pcreate, void *thread, void *attr, void *start_routine)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct ts_wstats *s;
+	struct wstate *st;
+	__u64 t0;
+
+	if (t->tgid != targ_tgid || !targ_tgid)
+		return 0;
+	s = self_time ? wstats() : NULL;
+	t0 = prog_begin(s, TS_WPROG_UPROBE);
+	st = state_of(t, true);
+	if (st)
+		st->next_start_routine = (__u64)start_routine;
+	prog_end(s, TS_WPROG_UPROBE, t0);
+	return 0;
+}
+
+/* A new task: current is its creator. */
+SEC("tp_btf/task_newtask")
+int BPF_PROG(tsw_newtask, struct task_struct *task, u64 clone_flags)
+{
+	struct task_struct *cur;
+	struct ts_wev_create *e;
+	struct wstate *pst, *cst;
+	struct ts_wstats *s;
+	__u64 start = 0, t0;
+
+	if (task->tgid != targ_tgid || !targ_tgid)
+		return 0;
+	s = self_time ? wstats() : NULL;
+	t0 = prog_begin(s, TS_WPROG_NEWTASK);
+	cur = bpf_get_current_task_btf();
+	pst = state_of(cur, false);
+	if (pst && pst->next_start_routine) {
+		start = pst->next_start_routine;
+		pst->next_start_routine = 0;
+		cst = state_of(task, true);
+		if (cst)
+			cst->start_routine = start;
+	}
+	e = bpf_ringbuf_reserve(&ts_wevents, sizeof(*e), 0);
+	if (!e) {
+		count_lost();
+		goto out;
+	}
+	fill_hdr(&e->h, TS_WEV_CREATE, sizeof(*e), bpf_ktime_get_ns(), task);
+	e->parent_tid = cur->pid;
+	e->_pad0 = 0;
+	e->clone_flags = clone_flags;
+	e->start_routine = start;
+	bpf_ringbuf_submit(e, 0);
+	count_emit(TS_WEV_CREATE);
+out:
+	prog_end(s, TS_WPROG_NEWTASK, t0);
+	return 0;
+}
+
+SEC("tp_btf/task_rename")
+int BPF_PROG(tsw_rename, struct task_struct *task, const char *comm)
+{
+	struct ts_wev_rename *e;
+	struct ts_wstats *s;
+	__u64 t0;
+
+	if (task->tgid != targ_tgid || !targ_tgid)
+		return 0;
+	s = self_time ? wstats() : NULL;
+	t0 = prog_begin(s, TS_WPROG_RENAME);
+	e = bpf_ringbuf_reserve(&ts_wevents, sizeof(*e), 0);
+	if (!e) {
+		count_lost();
+		goto out;
+	}
+	fill_hdr(&e->h, TS_WEV_RENAME, sizeof(*e), bpf_ktime_get_ns(), task);
+	__builtin_memset(e->new_comm, 0, sizeof(e->new_comm));
+	bpf_probe_read_kernel_str(e->new_comm, sizeof(e->new_comm), comm);
+	e->by_tid = bpf_get_current_pid_tgid();
+	e->_pad0 = 0;
+	bpf_ringbuf_submit(e, 0);
+	count_emit(TS_WEV_RENAME);
+out:
+	prog_end(s, TS_WPROG_RENAME, t0);
+	return 0;
+}
+
+/* Fills the exit/totals body for t from its state (st may be NULL). */
+static __always_inline void fill_exit(struct ts_wev_exit *e,
+				      struct task_struct *t,
+				      struct wstate *st)
+{
+	e->start_ns = t->start_time;
+	e->cpu_ns = t->se.sum_exec_runtime;
+	e->exit_code = t->exit_code;
+	e->flags = 0;
+	if (st) {
+		e->start_routine = st->start_routine;
+		__builtin_memcpy(&e->tot, &st->tot, sizeof(e->tot));
+		e->flags |= TS_WEXIT_F_TOTALS;
+	} else {
+		e->start_routine = 0;
+		__builtin_memset(&e->tot, 0, sizeof(e->tot));
+	}
+}
+
+static __always_inline void record_exit(struct ts_wev_exit *e)
+{
+	struct ts_recent_thread *r;
+	__u32 slot;
+
+	if (!rec_slots)
+		return;
+	slot = __sync_fetch_and_add(&rec_next, 1) % rec_slots;
+	r = bpf_map_lookup_elem(&ts_recent, &slot);
+	if (!r)
+		return;
+	r->tid = e->h.tid;
+	r->tgid = e->h.tgid;
+	__builtin_memcpy(r->comm, e->h.comm, sizeof(r->comm));
+	r->start_ns = e->start_ns;
+	r->cpu_ns = e->cpu_ns;
+	r->start_routine = e->start_routine;
+	r->exit_code = e->exit_code;
+	r->abi_version = TS_ABI_VERSION;
+	__builtin_memcpy(&r->tot, &e->tot, sizeof(r->tot));
+	r->exit_ns = e->h.ts_ns;
+}
+
+/* p (== current) exits: emit its lifetime, CPU time, totals, and keep them
+ * in the flight recorder. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(tsw_exit, struct task_struct *p, bool group_dead)
+{
+	struct ts_wev_exit *e;
+	struct ts_wstats *s;
+	struct wstate *st;
+	__u64 t0;
+
+	if (p->tgid != targ_tgid || !targ_tgid)
+		return 0;
+	s = self_time ? wstats() : NULL;
+	t0 = prog_begin(s, TS_WPROG_EXIT);
+	st = state_of(p, false);
+	if (st && st->pending)
+		emit_wait(p, st, TS_WEV_WAIT, TS_WAIT_F_FLUSHED);
+	e = bpf_ringbuf_reserve(&ts_wevents, sizeof(*e), 0);
+	if (!e) {
+		count_lost();
+		goto out;
+	}
+	fill_hdr(&e->h, TS_WEV_EXIT, sizeof(*e), bpf_ktime_get_ns(), p);
+	fill_exit(e, p, st);
+	if (group_dead)
+		e->flags |= TS_WEXIT_F_GROUP_DEAD;
+	record_exit(e);
+	bpf_ringbuf_submit(e, 0);
+	count_emit(TS_WEV_EXIT);
+out:
+	if (st)
+		st->tid = 0;          /* free the slot */
+	prog_end(s, TS_WPROG_EXIT, t0);
+	return 0;
+}
+
+#include "watch_iter.bpf.h"

@@ -1,0 +1,126 @@
+/* The task iterators of bpf/watch.bpf.c, run on demand by user space over
+ * the target's threads only (link_info.task.pid): tsw_adopt once at start
+ * (threads already asleep), tsw_stuck every few ms with --stuck (waits still
+ * going on past the limit, with their stack), tsw_totals once at the end
+ * (every live thread's totals). Included once, at the end of watch.bpf.c:
+ * it uses that file's maps and helpers. */
+#ifndef TS_WATCH_ITER_BPF_H
+#define TS_WATCH_ITER_BPF_H
+
+/* Reads the futex word and the glibc mutex owner 8 bytes on from a thread
+ * that is still asleep on it (sleepable programs only). */
+static __always_inline void read_futex_word(struct wstate *st,
+					    struct task_struct *task)
+{
+	__u32 w[3];
+
+	if ((st->cur.syscall == NR_FUTEX || st->cur.syscall == NR_FUTEX_WAIT) &&
+	    !bpf_copy_from_user_task(w, sizeof(w), (void *)st->cur.obj, task, 0)) {
+		st->cur.futex_word = w[0];
+		st->cur.futex_owner = w[2];
+		st->cur.flags |= TS_WAIT_F_WORD;
+	}
+}
+
+/* Iterator, once at start: threads already asleep get a wait whose start
+ * is estimated from when they last left the CPU (scheduler clock), so a
+ * thread hung since long before watch started is still reported. */
+SEC("iter.s/task")
+int tsw_adopt(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	__u64 now, cpu, arrival, last_run, queued, sched_now, off = 0;
+	struct task_struct *me = bpf_get_current_task_btf();
+	struct wstate *st;
+
+	if (!task || task->tgid != targ_tgid || !task->__state)
+		return 0;
+	st = state_of(task, true);
+	if (!st || st->blocked)
+		return 0;
+	now = bpf_ktime_get_ns();
+	/* The scheduler clock now, from this (running) thread: it got the
+	 * CPU at last_arrival and has run since, give or take a tick. */
+	ts_task_sched_times(me, &cpu, &arrival, &sched_now, &queued);
+	sched_now += arrival;
+	ts_task_sched_times(task, &cpu, &arrival, &last_run, &queued);
+	if (sched_now > arrival + last_run)
+		off = sched_now - (arrival + last_run);
+	wait_begin(st, task, now > off ? now - off : 0, task->__state);
+	st->cur.flags |= TS_WAIT_F_ADOPTED;
+	read_futex_word(st, task);
+	st->blocked = 1;
+	return 0;
+}
+
+/* Iterator, every few ms with --stuck: a wait still going on past stuck_ns
+ * is reported now, once, with the thread's registers and stack. */
+SEC("iter.s/task")
+int tsw_stuck(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct wev_wait_stack *e;
+	struct wstate *st;
+	__s32 orig_ax;
+	__u64 now;
+
+	if (!task || task->tgid != targ_tgid || !task->__state)
+		return 0;
+	st = state_of(task, false);
+	if (!st || !st->blocked || st->stuck_reported)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (now - st->cur.start_ns < stuck_ns)
+		return 0;
+	st->stuck_reported = 1;
+	read_futex_word(st, task);
+	e = bpf_ringbuf_reserve(&ts_wevents, sizeof(*e), 0);
+	if (!e) {
+		count_lost();
+		return 0;
+	}
+	__builtin_memcpy(&e->e.w, &st->cur, sizeof(e->e.w));
+	e->e.w.end_ns = now;
+	if (e->e.w.cls == TS_WAIT_READ || e->e.w.cls == TS_WAIT_POLL) {
+		ts_task_fd_info(task, (__u32)e->e.w.obj, &e->e.w.fd);
+		e->e.w.flags |= TS_WAIT_F_FD;
+	}
+	__builtin_memset(&e->s, 0, sizeof(e->s));
+	ts_task_user_regs(task, &e->s.regs, &orig_ax);
+	ts_copy_user_stack(task, e->s.regs.r[TS_REG_SP], e->data, stack_max,
+			   &e->s.stack);
+	e->e.w.flags |= TS_WAIT_F_STACK;
+	fill_hdr(&e->e.h, TS_WEV_STUCK,
+		 sizeof(e->e) + sizeof(e->s) + e->s.stack.len, now, task);
+	bpf_ringbuf_submit(e, 0);
+	count_emit(TS_WEV_STUCK);
+	return 0;
+}
+
+/* Iterator, once at the end: every live thread's totals, and any wait
+ * still pending its tail. */
+SEC("iter/task")
+int tsw_totals(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct ts_wev_exit *e;
+	struct wstate *st;
+
+	if (!task || task->tgid != targ_tgid)
+		return 0;
+	st = state_of(task, false);
+	if (st && st->pending)
+		emit_wait(task, st, TS_WEV_WAIT, TS_WAIT_F_FLUSHED);
+	e = bpf_ringbuf_reserve(&ts_wevents, sizeof(*e), 0);
+	if (!e) {
+		count_lost();
+		return 0;
+	}
+	fill_hdr(&e->h, TS_WEV_TOTALS, sizeof(*e), bpf_ktime_get_ns(), task);
+	fill_exit(e, task, st);
+	bpf_ringbuf_submit(e, 0);
+	count_emit(TS_WEV_TOTALS);
+	return 0;
+}
+
+#endif
