@@ -341,6 +341,19 @@ int BPF_PROG(tsw_switch, bool preempt, struct task_struct *prev,
 	return 0;
 }
 
+#define TS_THREAD_SIZE (16 << 10)     /* x86_64 kernel task stack */
+
+/* True when this program runs on an interrupt stack rather than on the
+ * task stack of cur (== current). */
+static __always_inline bool on_irq_stack(struct task_struct *cur)
+{
+	volatile __u64 marker = 0;
+	__u64 here = (__u64)(void *)&marker;
+	__u64 base = (__u64)cur->stack;
+
+	return here < base || here >= base + TS_THREAD_SIZE;
+}
+
 /* Who woke st's thread: current. For a futex wait, whether current was in
  * a futex wake of the same address (then it released the thread). */
 static __always_inline void note_waker(struct wstate *st)
@@ -352,11 +365,13 @@ static __always_inline void note_waker(struct wstate *st)
 	st->cur.waker_tgid = cur->tgid;
 	bpf_get_current_comm(st->cur.waker_comm, sizeof(st->cur.waker_comm));
 	st->cur.flags |= TS_WAIT_F_WAKER;
-	/* An interrupt on an idle CPU (timer expiry, network): no thread
-	 * woke it. Per-CPU preempt_count is not reachable here (this kernel
-	 * exports no data symbols), so softirqs run on a busy CPU name the
-	 * interrupted thread. */
-	if (!cur->pid) {
+	/* From an interrupt (timer expiry, device): no thread woke it.
+	 * preempt_count is not reachable (this kernel exports no per-CPU
+	 * data symbols), so tell by the stack we run on: interrupts run on
+	 * the CPU's IRQ stack, not on current's task stack. Softirqs run at
+	 * local_bh_enable (loopback TCP) do run on the task stack, and name
+	 * the thread that sent the data, which is right. */
+	if (!cur->pid || on_irq_stack(cur)) {
 		st->cur.flags |= TS_WAIT_F_WAKER_IRQ;
 		return;
 	}

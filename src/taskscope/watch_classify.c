@@ -48,7 +48,7 @@ static void to_thread(const struct wev *ev, const struct ts_frame *frames,
 static bool ip_is_lock_wait(const struct ts_frame *frames, int n)
 {
 	return n > 0 && frames[0].function &&
-	       !strncmp(frames[0].function, "__lll_lock_wait", 15);
+	       strstr(frames[0].function, "lll_lock_wait");
 }
 
 /* Refines the kind with the waker: a futex wake on the same address from

@@ -259,8 +259,9 @@ static int run(struct watch_session *s)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	watch_probe_iterate(p, "adopt");
-	if (!s->o.json)
-		fprintf(stderr, "taskscope: watching %d \"%s\", %zu threads "
+	/* On stderr, also with --json: scripts wait for it to know the
+	 * probes are attached. */
+	fprintf(stderr, "taskscope: watching %d \"%s\", %zu threads "
 			"(Ctrl-C to stop)\n", s->target.pid, s->target.comm,
 			s->threads.n);
 	why = run_loop(s, p);

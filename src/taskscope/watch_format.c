@@ -17,13 +17,17 @@ char *watch_exit_status(int status, char *buf, size_t len)
 }
 
 /* "; woken by 4242 "ping" (futex wake)" for a wait, or "". */
-static const char *waker_text(const struct ts_wait *w, const char *name,
-			      char *buf, size_t len)
+static const char *waker_text(const struct ts_wait *w, pid_t pid,
+			      const char *name, char *buf, size_t len)
 {
 	if (!(w->flags & TS_WAIT_F_WAKER))
 		snprintf(buf, len, "%s", "");
-	else if (w->flags & TS_WAIT_F_WAKER_IRQ)
+	else if ((w->flags & TS_WAIT_F_WAKER_IRQ) &&
+		 (!w->waker_tid || w->waker_tgid != (uint32_t)pid))
 		snprintf(buf, len, "; woken by an interrupt (timer or device)");
+	else if (w->flags & TS_WAIT_F_WAKER_IRQ)
+		snprintf(buf, len, "; woken in an interrupt on %u \"%s\"",
+			 w->waker_tid, name);
 	else
 		snprintf(buf, len, "; woken by %u \"%s\"%s", w->waker_tid, name,
 			 w->flags & TS_WAIT_F_WAKER_FUTEX ? " (futex wake)" : "");
@@ -47,7 +51,8 @@ static void print_wait_text(FILE *f, const struct wev_view *v)
 	else
 		fprintf(f, "wait   %6d %-16s %s on %s%s%s\n", ev->tid, ev->name,
 			d, v->what, bytes,
-			waker_text(w, ev->wait.waker_name, wk, sizeof(wk)));
+			waker_text(w, ev->pid, ev->wait.waker_name, wk,
+				   sizeof(wk)));
 	for (i = 0; i < v->nframes; i++)
 		fprintf(f, "%13s    %s\n", "",
 			ts_describe_frame(&v->frames[i], NULL, fr, sizeof(fr)));
@@ -172,15 +177,16 @@ static void json_wait(struct json_writer *w, const struct wev_view *v)
 	if (wt->flags & TS_WAIT_F_WAKER) {
 		json_key(w, "woken_by");
 		json_object_begin(w);
-		if (wt->flags & TS_WAIT_F_WAKER_IRQ) {
-			json_kv_string(w, "via", "interrupt");
-		} else {
+		/* In an interrupt, tid is whoever was interrupted: the
+		 * sender for loopback traffic, anyone for a timer. */
+		if (wt->waker_tid) {
 			json_kv_int(w, "tid", wt->waker_tid);
 			json_kv_int(w, "pid", wt->waker_tgid);
 			json_kv_string(w, "name", ev->wait.waker_name);
-			json_kv_string(w, "via", wt->flags & TS_WAIT_F_WAKER_FUTEX ?
-				       "futex_wake" : "wakeup");
 		}
+		json_kv_string(w, "via", wt->flags & TS_WAIT_F_WAKER_IRQ ?
+			       "interrupt" : wt->flags & TS_WAIT_F_WAKER_FUTEX ?
+			       "futex_wake" : "wakeup");
 		json_object_end(w);
 	}
 	if (wt->flags & TS_WAIT_F_STACK)
