@@ -24,13 +24,14 @@ head -c $((2 * 1024 * 1024)) /dev/urandom >"$TEST_TMP/big"
 # expect_reject STATUS WHAT GOT: the status, a JSON error, nothing left.
 expect_reject() {
 	local want=$1 what=$2 got=$3
+	local msg
 	expect_status "$want" "$got" "$what"
-	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["status"]==int(sys.argv[2]) and d["error"]' \
-		"$TEST_TMP/body" "$want" || fail "$what: body is not a JSON error: $(cat "$TEST_TMP/body")"
+	msg=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["status"]==int(sys.argv[2]) and d["error"]; print(d["error"])' \
+		"$TEST_TMP/body" "$want") || fail "$what: body is not a JSON error: $(cat "$TEST_TMP/body")"
 	assert_object_count 0
 	assert_no_temp_files
 	assert_no_locks
-	info "$what: $want $(json_field error)"
+	info "$what: $want $msg"
 }
 
 info "token"

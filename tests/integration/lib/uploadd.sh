@@ -57,15 +57,20 @@ json_field() {
 		"$1" "${2:-$TEST_TMP/body}"
 }
 
-# Lists the objects in the storage directory (temp files excluded).
+# Lists the objects in the storage directory (temp files, which start with
+# a dot, excluded).
 stored_objects() {
-	find "$UPLOADD_STORAGE" -maxdepth 1 -type f ! -name '.uploadd-tmp-*' -printf '%f\n' | sort
+	local f
+	for f in "$UPLOADD_STORAGE"/*; do
+		[ -f "$f" ] && echo "${f##*/}"
+	done
+	return 0
 }
 
 # Fails when a temp file is left in the storage directory.
 assert_no_temp_files() {
 	local left
-	left=$(find "$UPLOADD_STORAGE" -maxdepth 1 -name '.uploadd-tmp-*' | head -5)
+	left=$(compgen -G "$UPLOADD_STORAGE/.uploadd-tmp-*" | head -5 || true)
 	[ -z "$left" ] || fail "temp files left in $UPLOADD_STORAGE: $left"
 }
 
@@ -78,9 +83,11 @@ assert_no_locks() {
 
 # Fails unless the storage directory holds exactly N objects.
 assert_object_count() {
-	local n
-	n=$(stored_objects | wc -l)
-	[ "$n" -eq "$1" ] || fail "expected $1 stored object(s), found $n: $(stored_objects | head -5)"
+	local objs=() f
+	for f in "$UPLOADD_STORAGE"/*; do
+		[ -f "$f" ] && objs+=("${f##*/}")
+	done
+	[ ${#objs[@]} -eq "$1" ] || fail "expected $1 stored object(s), found ${#objs[@]}: ${objs[*]:0:5}"
 }
 
 # Waits until uploadd's log has a line matching a pattern (timeout s).
