@@ -6,33 +6,22 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "uploadd/routes.h"
+
 #define PATH_LOG_MAX 512 /* bytes of escaped path kept */
 
-/* Copies s escaped into out (cap bytes), truncating with "..." . */
+/* Bytes logged as they are; the rest become %XX so a line stays one
+ * line and splits on spaces. */
+static bool log_safe(unsigned char c)
+{
+	return c > 0x20 && c < 0x7f && c != '"' && c != '%' && c != '\\';
+}
+
+/* Copies s escaped into out (cap bytes), ending with "..." when cut. */
 static void escape_path(const char *s, char *out, size_t cap)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		bool plain = c > 0x20 && c < 0x7f && c != '"' && c != '%' &&
-			     c != '\\';
-
-		if (o + (plain ? 1 : 3) + 4 > cap) {
-			memcpy(out + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (plain) {
-			out[o++] = (char)c;
-		} else {
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		}
-	}
-	out[o] = '\0';
+	if (!percent_encode_with(s, log_safe, out, cap - 3))
+		strcat(out, "...");
 }
 
 size_t access_log_format(char *buf, size_t cap, const struct access_entry *e)

@@ -17,7 +17,7 @@ UNIT_test_uploadd_chunkq_OBJS    := $(call uobj,chunkq)
 UNIT_test_uploadd_range_OBJS     := $(call uobj,range)
 UNIT_test_uploadd_routes_OBJS    := $(call uobj,routes validate)
 UNIT_test_uploadd_config_OBJS    := $(call uobj,config) $(COMMON_OBJS)
-UNIT_test_uploadd_meta_OBJS      := $(call uobj,meta storage access_log metrics auth) \
+UNIT_test_uploadd_meta_OBJS      := $(call uobj,meta storage access_log routes validate metrics auth) \
                                     $(COMMON_OBJS)
 UNIT_test_uploadd_meta_LIBS      := -lcrypto
 

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/json.h"
 #include "common/log.h"
 #include "uploadd/metrics.h"
 #include "uploadd/range.h"
@@ -37,37 +36,30 @@ static enum MHD_Result list_versions(struct MHD_Connection *c,
 				     struct request *rq)
 {
 	struct file_meta *v = NULL;
-	struct json_writer w;
-	char *buf = NULL;
-	size_t n = 0, len = 0;
-	FILE *f;
+	struct json_reply jr;
+	struct json_writer *w;
+	size_t n = 0;
 	int err = rstore_list(rq->route.filename, &v, &n);
 
 	if (err < 0)
 		return redis_unavailable(c, rq);
 	if (n == 0)
 		return not_found(c, rq);
-	f = open_memstream(&buf, &len);
-	if (!f) {
+	w = http_json_begin(&jr);
+	if (!w) {
 		free(v);
 		return MHD_NO;
 	}
-	json_init(&w, f, false);
-	json_object_begin(&w);
-	json_kv_string(&w, "filename", rq->route.filename);
-	json_key(&w, "versions");
-	json_array_begin(&w);
+	json_object_begin(w);
+	json_kv_string(w, "filename", rq->route.filename);
+	json_key(w, "versions");
+	json_array_begin(w);
 	for (size_t i = 0; i < n; i++)
-		meta_write_json(&w, &v[i]);
-	json_array_end(&w);
-	json_object_end(&w);
-	json_end_document(&w);
+		meta_write_json(w, &v[i]);
+	json_array_end(w);
+	json_object_end(w);
 	free(v);
-	if (fclose(f) != 0) {
-		free(buf);
-		return MHD_NO;
-	}
-	return http_reply_owned(c, rq, MHD_HTTP_OK, "application/json", buf, len);
+	return http_reply_json(c, rq, MHD_HTTP_OK, &jr, NULL);
 }
 
 /* True when an If-None-Match value names etag (or is "*"). */
@@ -182,8 +174,8 @@ enum MHD_Result download_handle(struct uploadd_server *srv,
 				struct MHD_Connection *c, struct request *rq)
 {
 	struct file_meta m;
-	char *json;
-	size_t len;
+	struct json_reply jr;
+	struct json_writer *w;
 	int err;
 
 	if (rq->route.kind == ROUTE_LIST)
@@ -195,8 +187,9 @@ enum MHD_Result download_handle(struct uploadd_server *srv,
 		return not_found(c, rq);
 	if (rq->route.kind == ROUTE_DOWNLOAD)
 		return send_file(srv, c, rq, &m);
-	json = meta_to_json(&m, &len);
-	if (!json)
+	w = http_json_begin(&jr);
+	if (!w)
 		return MHD_NO;
-	return http_reply_owned(c, rq, MHD_HTTP_OK, "application/json", json, len);
+	meta_write_json(w, &m);
+	return http_reply_json(c, rq, MHD_HTTP_OK, &jr, NULL);
 }

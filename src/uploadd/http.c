@@ -10,7 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/json.h"
 #include "common/log.h"
 #include "uploadd/access_log.h"
 #include "uploadd/metrics.h"
@@ -228,39 +227,56 @@ enum MHD_Result http_reply_owned(struct MHD_Connection *c, struct request *rq,
 	return http_reply(c, rq, status, r, len);
 }
 
-enum MHD_Result http_reply_error_hdr(struct MHD_Connection *c,
-				     struct request *rq, unsigned status,
-				     const char *const *headers,
-				     const char *message)
+struct json_writer *http_json_begin(struct json_reply *jr)
 {
-	struct json_writer w;
-	struct MHD_Response *r;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	jr->buf = NULL;
+	jr->len = 0;
+	jr->f = open_memstream(&jr->buf, &jr->len);
+	if (!jr->f)
+		return NULL;
+	json_init(&jr->w, jr->f, false);
+	return &jr->w;
+}
 
-	if (!f)
-		return MHD_NO;
-	json_init(&w, f, false);
-	json_object_begin(&w);
-	json_kv_string(&w, "error", message);
-	json_kv_uint(&w, "status", status);
-	json_object_end(&w);
-	json_end_document(&w);
-	if (fclose(f) != 0) {
-		free(buf);
+enum MHD_Result http_reply_json(struct MHD_Connection *c, struct request *rq,
+				unsigned status, struct json_reply *jr,
+				const char *const *headers)
+{
+	struct MHD_Response *r;
+
+	json_end_document(&jr->w);
+	if (fclose(jr->f) != 0) {
+		free(jr->buf);
 		return MHD_NO;
 	}
-	r = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+	r = MHD_create_response_from_buffer(jr->len, jr->buf,
+					    MHD_RESPMEM_MUST_FREE);
 	if (!r) {
-		free(buf);
+		free(jr->buf);
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 				"application/json");
 	for (; headers && headers[0]; headers += 2)
 		MHD_add_response_header(r, headers[0], headers[1]);
-	return http_reply(c, rq, status, r, len);
+	return http_reply(c, rq, status, r, jr->len);
+}
+
+enum MHD_Result http_reply_error_hdr(struct MHD_Connection *c,
+				     struct request *rq, unsigned status,
+				     const char *const *headers,
+				     const char *message)
+{
+	struct json_reply jr;
+	struct json_writer *w = http_json_begin(&jr);
+
+	if (!w)
+		return MHD_NO;
+	json_object_begin(w);
+	json_kv_string(w, "error", message);
+	json_kv_uint(w, "status", status);
+	json_object_end(w);
+	return http_reply_json(c, rq, status, &jr, headers);
 }
 
 enum MHD_Result http_reply_error(struct MHD_Connection *c, struct request *rq,

@@ -19,6 +19,7 @@
 
 #include <microhttpd.h>
 
+#include "common/json.h"
 #include "uploadd/config.h"
 #include "uploadd/routes.h"
 
@@ -79,6 +80,24 @@ bool http_ready_to_answer(struct MHD_Connection *c, struct request *rq,
 enum MHD_Result http_reply(struct MHD_Connection *c, struct request *rq,
 			   unsigned status, struct MHD_Response *r,
 			   uint64_t body_len);
+
+/* A JSON body written into memory, then sent by http_reply_json(). */
+struct json_reply {
+	struct json_writer w;
+	FILE *f;
+	char *buf;
+	size_t len;
+};
+
+/* Starts a JSON body in jr. Returns its writer, or NULL on ENOMEM. */
+struct json_writer *http_json_begin(struct json_reply *jr);
+
+/* Ends jr's document and queues it with status and extra headers (name,
+ * value pairs, NULL-terminated; NULL for none). jr is consumed either way.
+ * Connection thread. */
+enum MHD_Result http_reply_json(struct MHD_Connection *c, struct request *rq,
+				unsigned status, struct json_reply *jr,
+				const char *const *headers);
 
 /* Replies with a body; buf is malloc'd and taken over (freed by MHD). */
 enum MHD_Result http_reply_owned(struct MHD_Connection *c, struct request *rq,

@@ -2,7 +2,6 @@
 #include "uploadd/meta.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <time.h>
 
 void meta_write_json(struct json_writer *w, const struct file_meta *m)
@@ -15,24 +14,6 @@ void meta_write_json(struct json_writer *w, const struct file_meta *m)
 	json_kv_string(w, "path", m->path);
 	json_kv_string(w, "uploaded_at", m->uploaded_at);
 	json_object_end(w);
-}
-
-char *meta_to_json(const struct file_meta *m, size_t *len)
-{
-	struct json_writer w;
-	char *buf = NULL;
-	FILE *f = open_memstream(&buf, len);
-
-	if (!f)
-		return NULL;
-	json_init(&w, f, false);
-	meta_write_json(&w, m);
-	json_end_document(&w);
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
 }
 
 void meta_format_time(int64_t ms, char out[META_TIME_LEN])

@@ -25,10 +25,6 @@ struct file_meta {
  * uploaded_at) into w. */
 void meta_write_json(struct json_writer *w, const struct file_meta *m);
 
-/* Renders m as a complete JSON document (with a trailing newline). Returns
- * a malloc'd string (caller frees) and its length, or NULL on ENOMEM. */
-char *meta_to_json(const struct file_meta *m, size_t *len);
-
 /* Formats ms since the epoch as "2024-05-01T12:34:56.789Z" into out. */
 void meta_format_time(int64_t ms, char out[META_TIME_LEN]);
 

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/json.h"
 #include "uploadd/metrics.h"
 #include "uploadd/redis_store.h"
 
@@ -16,28 +15,19 @@ enum MHD_Result ops_healthz(struct uploadd_server *srv,
 	int storage = storage_check_writable(&srv->store);
 	bool draining = atomic_load(&srv->draining);
 	bool ok = redis == 0 && storage == 0 && !draining;
-	struct json_writer w;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	struct json_reply jr;
+	struct json_writer *w = http_json_begin(&jr);
 
-	if (!f)
+	if (!w)
 		return MHD_NO;
-	json_init(&w, f, false);
-	json_object_begin(&w);
-	json_kv_string(&w, "status", ok ? "ok" : draining ? "shutting down" :
+	json_object_begin(w);
+	json_kv_string(w, "status", ok ? "ok" : draining ? "shutting down" :
 		       "unavailable");
-	json_kv_string(&w, "redis", redis == 0 ? "ok" : rstore_strerror());
-	json_kv_string(&w, "storage", storage == 0 ? "ok" : strerror(-storage));
-	json_object_end(&w);
-	json_end_document(&w);
-	if (fclose(f) != 0) {
-		free(buf);
-		return MHD_NO;
-	}
-	return http_reply_owned(c, rq, ok ? MHD_HTTP_OK :
-				MHD_HTTP_SERVICE_UNAVAILABLE,
-				"application/json", buf, len);
+	json_kv_string(w, "redis", redis == 0 ? "ok" : rstore_strerror());
+	json_kv_string(w, "storage", storage == 0 ? "ok" : strerror(-storage));
+	json_object_end(w);
+	return http_reply_json(c, rq, ok ? MHD_HTTP_OK :
+			       MHD_HTTP_SERVICE_UNAVAILABLE, &jr, NULL);
 }
 
 enum MHD_Result ops_metrics(struct MHD_Connection *c, struct request *rq)

@@ -41,29 +41,41 @@ long percent_decode(const char *src, size_t len, char *dst, size_t cap)
 	return (long)o;
 }
 
-void percent_encode(const char *s, char *out, size_t cap)
+bool percent_encode_with(const char *s, bool (*keep)(unsigned char c),
+			 char *out, size_t cap)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t o = 0;
 
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		unsigned char c = *p;
-		bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			     (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-			     c == '_' || c == '~';
+		bool plain = keep(*p);
 
-		if (o + (plain ? 1 : 3) >= cap)
-			break;
+		if (o + (plain ? 1 : 3) >= cap) {
+			out[o] = '\0';
+			return false;
+		}
 		if (plain) {
-			out[o++] = (char)c;
+			out[o++] = (char)*p;
 		} else {
 			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 15];
 		}
 	}
-	if (cap > 0)
-		out[o] = '\0';
+	out[o] = '\0';
+	return true;
+}
+
+static bool is_unreserved(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+	       c == '~';
+}
+
+void percent_encode(const char *s, char *out, size_t cap)
+{
+	percent_encode_with(s, is_unreserved, out, cap);
 }
 
 /* Decodes and validates the filename segment. */

@@ -53,11 +53,15 @@ const char *route_allow_header(enum route_kind kind);
  * would not fit. Any thread. */
 long percent_decode(const char *src, size_t len, char *dst, size_t cap);
 
-/* Percent-encodes s into out (cap bytes, always NUL-terminated), keeping
- * only RFC 3986 unreserved characters (letters, digits, - . _ ~), so the
- * result is safe as a URL path segment and as an RFC 8187 ext-value
- * (Content-Disposition filename*). Stops early rather than split an escape
- * when out is too small. Any thread. */
+/* Percent-encodes s into out (cap > 0 bytes, always NUL-terminated) as
+ * %XX for every byte keep() rejects. Stops early rather than split an
+ * escape when out is too small; returns false then. Any thread. */
+bool percent_encode_with(const char *s, bool (*keep)(unsigned char c),
+			 char *out, size_t cap);
+
+/* percent_encode_with() keeping only RFC 3986 unreserved characters
+ * (letters, digits, - . _ ~): safe as a URL path segment and as an RFC 8187
+ * ext-value (Content-Disposition filename*). */
 void percent_encode(const char *s, char *out, size_t cap);
 
 #endif

@@ -272,24 +272,17 @@ static enum MHD_Result upload_reply(struct MHD_Connection *c,
 	if (up->status == MHD_HTTP_CREATED) {
 		char loc[3 * (FILENAME_MAX_LEN + VERSION_MAX_LEN) + 16];
 		char name[3 * FILENAME_MAX_LEN + 1];
-		struct MHD_Response *resp;
-		size_t len;
-		char *json = meta_to_json(&up->meta, &len);
+		struct json_reply jr;
+		struct json_writer *w = http_json_begin(&jr);
 
-		if (!json)
+		if (!w)
 			return MHD_NO;
-		resp = MHD_create_response_from_buffer(len, json,
-						       MHD_RESPMEM_MUST_FREE);
-		if (!resp) {
-			free(json);
-			return MHD_NO;
-		}
+		meta_write_json(w, &up->meta);
 		percent_encode(up->meta.filename, name, sizeof(name));
 		snprintf(loc, sizeof(loc), "/files/%s/%s", name, up->meta.version);
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-					"application/json");
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, loc);
-		return http_reply(c, rq, MHD_HTTP_CREATED, resp, len);
+		hdr[0] = MHD_HTTP_HEADER_LOCATION;
+		hdr[1] = loc;
+		return http_reply_json(c, rq, MHD_HTTP_CREATED, &jr, hdr);
 	}
 	if (up->status == MHD_HTTP_UNAUTHORIZED) {
 		hdr[0] = MHD_HTTP_HEADER_WWW_AUTHENTICATE;
