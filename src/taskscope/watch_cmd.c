@@ -165,8 +165,9 @@ static const char *run_loop(struct watch_session *s, struct watch_probe *p)
 		}
 		if (stop_signal)
 			why = "signal";
-		else if (s->target_exited || (fds[1].fd >= 0 && fds[1].revents))
-			why = "target exited";
+		else if (s->target_exited || (fds[1].fd >= 0 && fds[1].revents) ||
+			 !ts_pid_alive(s->target.pid))
+			why = "target exited";   /* or did before we attached */
 		else if (end && now >= end)
 			why = "duration";
 	}
