@@ -28,7 +28,8 @@ TS_PURE_OBJS := $(call obj,src/taskscope/classify.c src/taskscope/waitgraph.c \
 	src/taskscope/snapshot_model.c src/taskscope/snapshot_decode.c \
 	src/taskscope/describe.c src/taskscope/fdinfo.c src/taskscope/syscalls.c \
 	src/taskscope/output_text.c src/taskscope/output_json.c \
-	src/taskscope/output_folded.c) $(COMMON_OBJS)
+	src/taskscope/output_folded.c src/taskscope/recorder_describe.c) \
+	$(COMMON_OBJS)
 UNIT_test_ts_classify_OBJS := $(TS_PURE_OBJS)
 UNIT_test_ts_waitgraph_OBJS := $(TS_PURE_OBJS)
 UNIT_test_ts_output_OBJS := $(TS_PURE_OBJS)

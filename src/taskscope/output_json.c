@@ -12,6 +12,7 @@
 #include "common/json.h"
 #include "taskscope/describe.h"
 #include "taskscope/fdinfo.h"
+#include "taskscope/recorder.h"
 #include "taskscope/syscalls.h"
 
 #define TS_SCHEMA "taskscope.snapshot/1"
@@ -163,6 +164,8 @@ static void json_thread(struct json_writer *w, const struct ts_thread *t,
 		json_key(w, "kernel_stack");
 		json_frames(w, t->kframes, t->nkframes, NULL);
 	}
+	if (t->recent)          /* exited: from watch's flight recorder */
+		ts_recent_json(w, t->recent);
 	json_object_end(w);
 }
 

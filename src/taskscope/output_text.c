@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "taskscope/describe.h"
+#include "taskscope/recorder.h"
 
 static void print_header(FILE *f, const struct ts_snapshot *s)
 {
@@ -36,6 +37,11 @@ static void print_thread(FILE *f, const struct ts_thread *t,
 	char what[320], dur[32], line[768];
 	int i;
 
+	if (t->recent) {        /* exited: from watch's flight recorder */
+		fprintf(f, "thread %d \"%s\" [%s]\n\n", t->tid, t->name,
+			ts_recent_describe(t->recent, what, sizeof(what)));
+		return;
+	}
 	ts_describe_blocked(t, what, sizeof(what));
 	if (t->off_cpu_known && t->state != TS_STATE_RUNNING)
 		fprintf(f, "thread %d \"%s\" [%s, %s]:\n", t->tid, t->name, what,

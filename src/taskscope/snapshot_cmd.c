@@ -14,10 +14,12 @@
 #include "taskscope/bpf_env.h"
 #include "taskscope/exit_codes.h"
 #include "taskscope/output.h"
+#include "taskscope/recorder.h"
 #include "taskscope/snapshot_build.h"
 #include "taskscope/snapshot_collect.h"
 #include "taskscope/target.h"
 #include "taskscope/unwind.h"
+#include "taskscope/watch_opts.h"
 #include "version.h"
 
 enum snap_format { FMT_TEXT, FMT_JSON, FMT_FOLDED };
@@ -30,6 +32,7 @@ struct snap_args {
 	enum snap_format format;
 	uint32_t stack_size;
 	const char *output;        /* -o FILE, NULL = stdout */
+	uint64_t recent_ns;        /* --recent D (recorder.h), 0 = off */
 };
 
 void cmd_snapshot_help(FILE *out)
@@ -54,6 +57,9 @@ void cmd_snapshot_help(FILE *out)
 		"      --stack-size N   user stack bytes copied per thread (default\n"
 		"                       and max %d)\n"
 		"  -o, --output FILE    write to FILE (atomically) instead of stdout\n"
+		"      --recent D       also the threads that exited within D (e.g.\n"
+		"                       5s), marked exited, from the flight recorder\n"
+		"                       of a running `taskscope watch` on the process\n"
 		"  -h, --help           this help\n"
 		"\n"
 		"Examples:\n"
@@ -78,7 +84,7 @@ static int usage_error(const char *msg, const char *arg)
 static int parse_args(int argc, char **argv, struct snap_args *a, bool *help)
 {
 	enum { OPT_COMM = 256, OPT_ALL, OPT_JSON, OPT_FOLDED, OPT_KSTACKS,
-	       OPT_STACK_SIZE };
+	       OPT_STACK_SIZE, OPT_RECENT };
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "comm", required_argument, NULL, OPT_COMM },
@@ -88,6 +94,7 @@ static int parse_args(int argc, char **argv, struct snap_args *a, bool *help)
 		{ "kernel-stacks", no_argument, NULL, OPT_KSTACKS },
 		{ "stack-size", required_argument, NULL, OPT_STACK_SIZE },
 		{ "output", required_argument, NULL, 'o' },
+		{ "recent", required_argument, NULL, OPT_RECENT },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -131,6 +138,12 @@ static int parse_args(int argc, char **argv, struct snap_args *a, bool *help)
 			break;
 		case 'o':
 			a->output = optarg;
+			break;
+		case OPT_RECENT:
+			if (watch_parse_duration(optarg, &a->recent_ns) ||
+			    !a->recent_ns)
+				return usage_error("bad --recent duration "
+						   "(e.g. 5s)", optarg);
 			break;
 		case 'h':
 			*help = true;
@@ -266,6 +279,7 @@ int cmd_snapshot(int argc, char **argv)
 	struct ts_collect_result raw;
 	struct ts_snapshot s = { 0 };
 	struct ts_snapshot_builder *b;
+	struct ts_recorder_result recent = { 0 };
 	bool help = false;
 	int rc;
 
@@ -319,7 +333,10 @@ int cmd_snapshot(int argc, char **argv)
 	log_debug(1, "snapshot: %zu threads, load %.1f ms, pass %.1f ms, "
 		  "unwind %.1f ms", s.nthreads, raw.load_ms, raw.pass_ms,
 		  s.unwind_ms);
+	if (a.recent_ns && !a.all)
+		ts_recorder_snapshot(&s, target.pid, a.recent_ns, &recent);
 	rc = render(&a, &s);
+	ts_recorder_free(&recent);
 	ts_snapshot_builder_free(b);
 free_raw:
 	ts_snapshot_free(&s);

@@ -14,6 +14,8 @@
 #include "taskscope_abi.h"
 #include "taskscope/symbolize.h"
 
+struct ts_recent;
+
 enum ts_sched_state {
 	TS_STATE_RUNNING,         /* on a CPU now */
 	TS_STATE_RUNNABLE,        /* ready, waiting for a CPU */
@@ -99,6 +101,10 @@ struct ts_thread {
 	bool umem_low;            /* umem starts 16 bytes below the futex */
 	bool has_umem;
 	uint64_t fsbase;
+	/* A thread that already exited, from taskscope watch's flight
+	 * recorder (snapshot --recent, recorder.h); NULL for live threads.
+	 * Not owned. */
+	const struct ts_recent *recent;
 };
 
 /* One edge of the wait-for graph: waiter waits for holder. */
