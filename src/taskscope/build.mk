@@ -37,3 +37,5 @@ UNIT_test_ts_decode_OBJS := $(TS_PURE_OBJS)
 UNIT_test_ts_unwind_OBJS := $(call obj,src/taskscope/unwind.c src/taskscope/symbolize.c)
 UNIT_test_ts_unwind_LIBS := -ldw -lelf -lz
 $(call obj,$(wildcard tests/unit/test_ts_*.c)): | $(BUILD)/gen/ts_syscall_names.h
+
+include src/taskscope/watch.mk
