@@ -7,7 +7,8 @@
  *   versions:<filename>         sorted set of versions by upload time (ms)
  *
  * Round trips per upload: one to take the lock (a Lua script that checks the
- * version does not exist and then does SET lock NX PX), one to commit (a
+ * version does not exist, then SET lock:... <token> NX PX <ttl>: both in one
+ * atomic step), one to commit (a
  * script that checks the lock is still ours or free, writes the hash and the
  * sorted set, and deletes the lock: atomic). Unlock is the usual
  * compare-token-and-delete script. Every script is idempotent for a given
@@ -15,12 +16,7 @@
  * Scripts go by EVALSHA, falling back to EVAL after NOSCRIPT (e.g. a
  * restarted Redis).
  *
- * Connections: a thread keeps one connection for as long as it lives (thread
- * local), taken from and returned to a small idle pool, so a new MHD
- * connection thread usually reuses a connection. Connect and command
- * timeouts are set on every connection; after any I/O error the connection
- * is dropped and the next call reconnects, so a restarted Redis is picked up
- * without restarting uploadd.
+ * Connections, timeouts and reconnection are redis_conn.c's job.
  *
  * Every function returns RSTORE_* (>= 0) or a negative errno: -ECONNREFUSED
  * (cannot connect), -ETIMEDOUT, -ECONNRESET (connection lost), -EPROTO
@@ -34,14 +30,7 @@
 #include <stdint.h>
 
 #include "uploadd/meta.h"
-
-struct redis_config {
-	const char *host;
-	unsigned port;
-	const char *password;        /* NULL: no AUTH; not copied */
-	unsigned connect_timeout_ms;
-	unsigned timeout_ms;         /* per command */
-};
+#include "uploadd/redis_conn.h"
 
 enum rstore_result {
 	RSTORE_OK = 0,

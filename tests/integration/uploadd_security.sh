@@ -66,6 +66,18 @@ uid=$(awk '/^Uid:/ { print $2 $3 $4 $5 }' "/proc/$UPLOADD_PID/status")
 ! grep -q 'running as root' "$UPLOADD_LOG" || fail "root warning despite --user"
 expect_status 201 "$(upload "$TEST_TMP/small" c 1)" "upload as nobody"
 [ "$(stat -c %U "$UPLOADD_STORAGE/$(json_field path)")" = nobody ] || fail "object not owned by nobody"
+
+info "tampered metadata never becomes a path"
+redis-cli -p "$REDIS_PORT" hset file:evil:1 filename evil version 1 size 10 \
+	sha256 "$(printf 'a%.0s' $(seq 64))" path ../../../../etc/passwd uploaded_at x >/dev/null
+redis-cli -p "$REDIS_PORT" hset file:odd:1 filename odd version 1 >/dev/null
+code=$(curl -s -o "$TEST_TMP/body" -w '%{http_code}' "$UPLOADD_URL/files/evil/1")
+expect_status 500 "$code" "metadata pointing outside the storage"
+! grep -q 'root:' "$TEST_TMP/body" || fail "served a file outside the storage directory"
+code=$(curl -s -o "$TEST_TMP/body" -w '%{http_code}' "$UPLOADD_URL/files/odd/1/meta")
+expect_status 503 "$code" "incomplete metadata"
+grep -q 'damaged metadata' "$TEST_TMP/body" || fail "damaged metadata not reported: $(cat "$TEST_TMP/body")"
+expect_status 200 "$(curl -s -o /dev/null -w '%{http_code}' "$UPLOADD_URL/files/c/1")" "a good download after that"
 stop_uploadd
 
 info "storage full: 507, nothing left behind"

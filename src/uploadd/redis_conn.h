@@ -1,0 +1,81 @@
+/* Pooled, thread-local hiredis connections for the connection threads.
+ *
+ * A thread keeps one connection for as long as it lives (thread local),
+ * taken from and returned to a small idle pool, so a new MHD connection
+ * thread usually reuses a connection. Connect and command timeouts are set
+ * on every connection, and AUTH is sent when a password is configured.
+ * After any I/O error the connection is dropped and the next call
+ * reconnects, so a restarted Redis is picked up without restarting uploadd;
+ * a stale pooled connection (Redis restarted) empties the pool and the
+ * call is retried once. Losing Redis and getting it back are each logged
+ * once. Every failure counts in metrics and leaves a one-line description
+ * for rconn_strerror().
+ *
+ * Errors are negative errno values: -ECONNREFUSED (cannot connect),
+ * -ETIMEDOUT, -ECONNRESET (connection lost), -EACCES (password refused),
+ * -EPROTO (error or unexpected reply), -EIO, -ENOMEM.
+ */
+#ifndef UPLOADD_REDIS_CONN_H
+#define UPLOADD_REDIS_CONN_H
+
+#include <stddef.h>
+
+#include <hiredis/hiredis.h>
+
+struct redis_config {
+	const char *host;
+	unsigned port;
+	const char *password;        /* NULL: no AUTH; not copied */
+	unsigned connect_timeout_ms;
+	unsigned timeout_ms;         /* per command */
+};
+
+/* A Lua script and the SHA-1 Redis knows it by. */
+struct redis_script {
+	const char *name; /* for error messages */
+	const char *text;
+	char sha[41];     /* set by rconn_script_prepare() */
+};
+
+/* Keeps cfg (which must outlive every connection). Returns 0 or -errno.
+ * Start-up, before any other call. */
+int rconn_init(const struct redis_config *cfg);
+
+/* Closes the idle pool and the calling thread's connection. Call once no
+ * connection thread is left. */
+void rconn_cleanup(void);
+
+/* Computes s->sha. Returns 0 or -ENOMEM. Start-up. */
+int rconn_script_prepare(struct redis_script *s);
+
+/* Runs one command on the thread's connection. Returns the reply (caller
+ * frees with freeReplyObject; error replies included) or NULL with *err
+ * set. The command must be idempotent: it may be sent twice. */
+redisReply *rconn_command(int argc, const char **argv, const size_t *len,
+			  int *err);
+
+/* Runs a script (EVALSHA, then EVAL after NOSCRIPT) that returns an
+ * integer. Returns it (>= 0), or -errno. */
+int rconn_script(struct redis_script *s, int nkeys, const char **keys,
+		 int nargs, const char **args);
+
+/* The thread's connection after a successful rconn_command(), for
+ * pipelining more commands on it; NULL if there is none. */
+redisContext *rconn_current(void);
+
+/* After an I/O error on rconn_current(): records it, drops the connection
+ * and returns the -errno. */
+int rconn_io_failed(redisContext *c, const char *what);
+
+/* Records a protocol-level failure (unexpected or damaged reply) described
+ * by fmt, drops the connection, and returns -EPROTO. */
+int rconn_protocol_failed(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/* The calling thread's description of its last failure: one line. */
+const char *rconn_strerror(void);
+
+/* "host:port" of the configured server, for messages. */
+const char *rconn_server(void);
+
+#endif
