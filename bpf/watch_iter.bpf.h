@@ -92,7 +92,7 @@ int tsw_stuck(struct bpf_iter__task *ctx)
 	e->e.w.flags |= TS_WAIT_F_STACK;
 	fill_hdr(&e->e.h, TS_WEV_STUCK,
 		 sizeof(e->e) + sizeof(e->s) + e->s.stack.len, now, task);
-	bpf_ringbuf_submit(e, 0);
+	submit(e);
 	count_emit(TS_WEV_STUCK);
 	return 0;
 }
@@ -118,7 +118,7 @@ int tsw_totals(struct bpf_iter__task *ctx)
 	}
 	fill_hdr(&e->h, TS_WEV_TOTALS, sizeof(*e), bpf_ktime_get_ns(), task);
 	fill_exit(e, task, st);
-	bpf_ringbuf_submit(e, 0);
+	submit(e);
 	count_emit(TS_WEV_TOTALS);
 	return 0;
 }

@@ -146,6 +146,7 @@ static int configure(struct watch_probe *p, const struct watch_probe_opts *o)
 	s->rodata->rec_slots = o->recorder_slots;
 	s->rodata->self_time = p->self_time;
 	s->rodata->state_mask = o->state_slots - 1;
+	s->rodata->wake_bytes = o->ring_bytes / 8;
 	/* rseq_update only matters for --stacks: no cost otherwise. */
 	bpf_program__set_autoload(s->progs.tsw_rseq, o->stacks);
 	bpf_program__set_autoload(s->progs.tsw_stuck, o->stuck_ns != 0);
@@ -235,7 +236,13 @@ void watch_probe_free(struct watch_probe *p)
 
 int watch_probe_poll(struct watch_probe *p, int timeout_ms)
 {
-	return ring_buffer__poll(p->rb, timeout_ms);
+	int err = ring_buffer__poll(p->rb, timeout_ms);
+
+	/* Records are submitted without a wakeup (see submit() in
+	 * bpf/watch.bpf.c), so epoll may not report them: always drain. */
+	if (err < 0 && err != -EINTR)
+		return err;
+	return ring_buffer__consume(p->rb);
 }
 
 int watch_probe_fd(const struct watch_probe *p)

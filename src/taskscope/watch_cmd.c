@@ -24,7 +24,8 @@
 #include "taskscope/watch_resolve.h"
 #include "taskscope/watch_summary.h"
 
-#define TICK_MS 100                  /* longest sleep between checks */
+#define TICK_MS 50                   /* longest sleep between checks: the
+				      * BPF side does not wake us per record */
 
 struct watch_session {
 	struct watch_opts o;
