@@ -1,0 +1,167 @@
+# Steps of the upload benchmark (sourced by tools/bench/upload_bench.sh after
+# tests/integration/lib/common.sh and lib/uploadd.sh, whose start/stop and
+# PID tracking it reuses). Each bench_* function appends one JSON line per
+# run to a results file that tools/bench/upload_report.py formats.
+
+clk_tck=$(getconf CLK_TCK)
+
+# Stops a tracked process by PID and forgets it, so the exit trap never
+# signals a PID that may since have been reused.
+stop_tracked() {
+	local pid=$1 p keep=()
+	stop_pid "$pid"
+	for p in "${TEST_PIDS[@]+"${TEST_PIDS[@]}"}"; do
+		[ "$p" = "$pid" ] || keep+=("$p")
+	done
+	TEST_PIDS=("${keep[@]+"${keep[@]}"}")
+}
+
+# user+system CPU seconds of a whole process (exited threads included).
+proc_cpu_s() {
+	# Fields after "pid (comm) ": utime is the 12th, stime the 13th.
+	sed 's/^.*) //' "/proc/$1/stat" | awk -v hz="$clk_tck" '{ printf "%.3f", ($12 + $13) / hz }'
+}
+
+# Peak resident set size (VmHWM) of a process, in KiB.
+proc_hwm_kib() {
+	awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"
+}
+
+# Starts tools/bench/sink on a free loopback port: SINK_PID, SINK_URL.
+start_sink() {
+	local out=$TEST_TMP/sink.out port=
+	: >"$out"
+	"$TS_BUILD/bench/sink" --listen 127.0.0.1:0 >"$out" 2>"$TEST_TMP/sink.err" &
+	SINK_PID=$!
+	track_pid "$SINK_PID"
+	for _ in $(seq 100); do
+		port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$out")
+		[ -n "$port" ] && break
+		kill -0 "$SINK_PID" 2>/dev/null || fail "sink exited at start-up: $(cat "$TEST_TMP/sink.err")"
+		sleep 0.05
+	done
+	[ -n "$port" ] || fail "sink did not start listening (log: $TEST_TMP/sink.err)"
+	SINK_URL=http://127.0.0.1:$port
+}
+
+# Prepares STORE_ROOT, under which every run gets a new storage directory.
+# Why: this file system (ext4) may run without a journal, and then a new
+# inode skips every inode deleted in its block group in the last minutes
+# (ext4 recently_deleted()); deleting one run's thousands of files made the
+# next run's file creations 4x dearer (measured: 4 KiB uploads at 16
+# connections went from 630 to 2,600 us of CPU each). With the TOPDIR
+# attribute on the parent, ext4 spreads each new run directory, and so the
+# files in it, to another block group, away from the last run's deletions.
+bench_store_init() {
+	STORE_ROOT=$1/storage
+	STORE_RUNS=0
+	rm -rf "$STORE_ROOT"
+	mkdir -p "$STORE_ROOT"
+	chattr +T "$STORE_ROOT" 2>/dev/null ||
+		echo "# warning: cannot set the TOPDIR attribute on $STORE_ROOT (not ext2/3/4?); uploads after a deletion may be slower" >&2
+}
+
+# Starts a fresh uploadd on a new storage directory and an empty Redis.
+start_fresh_uploadd() {
+	STORE_RUNS=$((STORE_RUNS + 1))
+	UPLOADD_STORAGE=$STORE_ROOT/run-$STORE_RUNS
+	[ "$(redis-cli -p "$REDIS_PORT" flushall)" = OK ] || fail "redis-server on port $REDIS_PORT did not FLUSHALL"
+	start_uploadd
+}
+
+# Starts TARGET (sink or uploadd); sets SERVER_PID and SERVER_URL.
+start_target() {
+	case $1 in
+	sink) start_sink; SERVER_PID=$SINK_PID SERVER_URL=$SINK_URL ;;
+	uploadd) start_fresh_uploadd; SERVER_PID=$UPLOADD_PID SERVER_URL=$UPLOADD_URL ;;
+	*) fail "unknown target $1" ;;
+	esac
+}
+
+# Stops TARGET; for uploadd, checks it left no temp file, then deletes what
+# it stored so the disk does not fill.
+stop_target() {
+	stop_tracked "$SERVER_PID"
+	if [ "$1" = uploadd ]; then
+		assert_no_temp_files
+		rm -rf "$UPLOADD_STORAGE" "$UPLOADD_LOG"
+	fi
+}
+
+# bench_point OUT TARGET SIZE CONNS SECONDS RUN: one loadgen run.
+bench_point() {
+	local out=$1 target=$2 size=$3 conns=$4 secs=$5 run=$6 cpu0 cpu1 hwm lg
+	start_target "$target"
+	cpu0=$(proc_cpu_s "$SERVER_PID")
+	lg=$("$TS_BUILD/bench/loadgen" --json -s "$size" -c "$conns" -d "$secs" \
+		-p "b$size-c$conns-r$run" "$SERVER_URL/upload" 2>"$TEST_TMP/loadgen.err") ||
+		fail "loadgen against $target ($size, $conns connections) got no 2xx answer: $(tail -3 "$TEST_TMP/loadgen.err")"
+	cpu1=$(proc_cpu_s "$SERVER_PID")
+	hwm=$(proc_hwm_kib "$SERVER_PID")
+	stop_target "$target"
+	[ -s "$TEST_TMP/loadgen.err" ] && sed 's/^/# /' "$TEST_TMP/loadgen.err" >&2
+	printf '{"kind":"point","size":"%s","conns":%d,"target":"%s","run":%d,"duration_s":%s,"cpu_s":%s,"hwm_kib":%d,"loadgen":%s}\n' \
+		"$size" "$conns" "$target" "$run" "$secs" \
+		"$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.3f", b - a }')" \
+		"$hwm" "$lg" >>"$out"
+	python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); l=r["loadgen"]; print("# %-4s c%-2d %-7s run %d: %8.1f uploads/s %7.1f MiB/s p50 %.2f ms p99 %.2f ms non-2xx %d cpu %.3f s rss %d KiB" % (r["size"], r["conns"], r["target"], r["run"], l["uploads_per_s"], l["mib_per_s"], l["latency_ms"]["p50"], l["latency_ms"]["p99"], l["non_2xx"], r["cpu_s"], r["hwm_kib"]))' \
+		<<<"$(tail -1 "$out")" >&2
+}
+
+# Creates DATA/src-1g.bin (random, 1 GiB) and its SHA-256 once; later
+# invocations reuse them.
+bench_big_source() {
+	local src=$1/src-1g.bin
+	if [ ! -f "$src" ] || [ "$(stat -c %s "$src")" -ne 1073741824 ]; then
+		echo "# creating the 1 GiB source file $src" >&2
+		head -c 1073741824 /dev/urandom >"$src.tmp" && mv "$src.tmp" "$src" ||
+			fail "cannot create $src (disk full?)"
+		rm -f "$src.sha256"
+	fi
+	[ -s "$src.sha256" ] || sha256sum "$src" | cut -d' ' -f1 >"$src.sha256"
+	BIG_SRC=$src
+	BIG_SHA=$(cat "$src.sha256")
+}
+
+# bench_big OUT TARGET DATA RUN: one 1 GiB upload with curl.
+bench_big() {
+	local out=$1 target=$2 run=$4 cpu0 cpu1 hwm res code secs sha
+	start_target "$target"
+	cpu0=$(proc_cpu_s "$SERVER_PID")
+	res=$(curl -s -o "$TEST_TMP/big.body" -w '%{http_code} %{time_total}' \
+		-F "filename=big-r$run" -F version=1 -F "file=@$BIG_SRC" \
+		"$SERVER_URL/upload") || fail "curl upload of 1 GiB to $target failed"
+	cpu1=$(proc_cpu_s "$SERVER_PID")
+	hwm=$(proc_hwm_kib "$SERVER_PID")
+	read -r code secs <<<"$res"
+	if [ "$target" = uploadd ]; then
+		[ "$code" = 201 ] || fail "1 GiB upload to uploadd: HTTP $code: $(cat "$TEST_TMP/big.body")"
+		sha=$(json_field sha256 "$TEST_TMP/big.body")
+		[ "$sha" = "$BIG_SHA" ] || fail "1 GiB upload: uploadd says sha256 $sha, the file has $BIG_SHA"
+	fi
+	stop_target "$target"
+	printf '{"kind":"big","target":"%s","run":%d,"status":%d,"time_s":%s,"bytes":1073741824,"cpu_s":%s,"hwm_kib":%d}\n' \
+		"$target" "$run" "$code" "$secs" \
+		"$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.3f", b - a }')" "$hwm" >>"$out"
+	echo "# 1G curl ${target} run $run: HTTP $code in $secs s ($(awk -v s="$secs" 'BEGIN { printf "%.0f", 1024 / s }') MiB/s), rss $hwm KiB" >&2
+}
+
+# bench_references OUT RUNS DATA DD_MIB: SHA-256 speed and disk write+fsync.
+bench_references() {
+	local out=$1 runs=$2 data=$3 mib=$4 secs=3 v t
+	[ "$mib" -lt 1024 ] && secs=1
+	for run in $(seq "$runs"); do
+		# "sha256  1332977.03k": thousands of bytes per second.
+		v=$(openssl speed -evp sha256 -bytes 16384 -seconds "$secs" 2>/dev/null |
+			awk '/^sha256/ { sub("k", "", $2); printf "%.1f", $2 * 1000 / 1048576 }')
+		[ -n "$v" ] || fail "openssl speed -evp sha256 printed no result"
+		printf '{"kind":"ref","name":"sha256","run":%d,"mib_s":%s}\n' "$run" "$v" >>"$out"
+		t=$(dd if=/dev/zero of="$data/dd.tmp" bs=1M count="$mib" conv=fsync 2>&1 |
+			sed -n 's/.* copied, \([0-9.]*\) s,.*/\1/p')
+		rm -f "$data/dd.tmp"
+		[ -n "$t" ] || fail "dd to $data failed (disk full?)"
+		v=$(awk -v m="$mib" -v t="$t" 'BEGIN { printf "%.1f", m / t }')
+		printf '{"kind":"ref","name":"disk","run":%d,"mib_s":%s}\n' "$run" "$v" >>"$out"
+		echo "# references run $run: sha256 $(tail -2 "$out" | head -1 | sed 's/.*"mib_s"://; s/}//') MiB/s, disk $v MiB/s" >&2
+	done
+}

@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# Upload benchmark: uploadd against what this machine allows.
+#
+# Builds uploadd, loadgen and sink, starts a private redis-server on a free
+# loopback port, then for each point of the matrix (4 KiB, 1 MiB, 16 MiB at
+# 1 and 16 connections) alternates runs against the sink (the reference:
+# client + loopback + one copy, nothing else) and against a fresh uploadd,
+# and ends with one 1 GiB curl upload to each. Physical references come
+# from the same invocation: openssl speed (SHA-256) and dd conv=fsync on the
+# storage file system. Each figure is the median of RUNS runs with min and
+# max; the table goes to stdout and, for a full run, into the "uploads"
+# section of docs/BENCHMARKS.md (tools/bench/update-section.sh).
+#
+# uploadd is restarted for every run (fresh process, empty storage, Redis
+# FLUSHALL), so its VmHWM is that run's peak RSS and its CPU time delta
+# belongs to that run's uploads only. Everything started is stopped by PID
+# (tests/integration/lib/common.sh).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cmdline="tools/bench/upload_bench.sh${*:+ $*}"
+
+usage() {
+	cat <<'EOF'
+upload_bench.sh: benchmark uploadd against the machine's limits
+
+Usage: tools/bench/upload_bench.sh [--quick] [--runs N] [--build DIR]
+                                   [--data DIR] [--no-doc]
+
+  --quick       a few seconds per point and one run: for iterating; prints
+                the table but leaves docs/BENCHMARKS.md alone
+  --runs N      runs per point (default 3; --quick: 1)
+  --build DIR   build directory (default build; made with make BUILD=DIR)
+  --data DIR    where uploads are stored and the 1 GiB source file is kept;
+                must be a real disk, not tmpfs (default DIR/bench-data)
+  --no-doc      do not write docs/BENCHMARKS.md
+  -h, --help    this text
+
+Full run: about 9 minutes; 16 MiB points run 30 s each against uploadd.
+Needs redis-server, curl, openssl, python3 and about 16 GiB free on --data
+(stored files are deleted after every run).
+
+Exit codes: 0 done; 1 a step failed (build, start-up, a run that produced
+no result, disk full); 2 usage error.
+
+Examples:
+  tools/bench/upload_bench.sh --quick --build build/bench
+  tools/bench/upload_bench.sh --build build/bench
+EOF
+}
+
+quick=0 runs= build=$root/build data= doc=1
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) quick=1 ;;
+	--runs) runs=${2:-}; shift ;;
+	--build) build=${2:-}; shift ;;
+	--data) data=${2:-}; shift ;;
+	--no-doc) doc=0 ;;
+	-h | --help) usage; exit 0 ;;
+	*) echo "upload_bench: unknown argument \"$1\" (see --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+[ -z "$runs" ] && runs=$((quick ? 1 : 3))
+[[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "upload_bench: --runs needs a number >= 1 (see --help)" >&2; exit 2; }
+[ -n "$build" ] || { echo "upload_bench: --build needs a directory (see --help)" >&2; exit 2; }
+[ $quick -eq 1 ] && doc=0
+
+# Durations in seconds: against uploadd / against the sink.
+if [ $quick -eq 1 ]; then
+	dur_small=2 dur_big=3 sink_small=2 sink_big=2 dd_mib=256
+else
+	dur_small=10 dur_big=30 sink_small=5 sink_big=10 dd_mib=1024
+fi
+
+# A relative --build is relative to the repository, as make's BUILD is.
+echo "# building uploadd, loadgen and sink in $build" >&2
+make -s -C "$root" BUILD="$build" "$build/uploadd" "$build/bench/loadgen" \
+	"$build/bench/sink" >&2 ||
+	{ echo "upload_bench: build failed (see above)" >&2; exit 1; }
+case $build in /*) ;; *) build=$root/$build ;; esac
+data=${data:-$build/bench-data}
+mkdir -p "$data"
+data=$(cd "$data" && pwd)
+
+export TS_BUILD=$build TS_ROOT=$root
+# shellcheck source=../../tests/integration/lib/common.sh
+source "$root/tests/integration/lib/common.sh"
+# shellcheck source=../../tests/integration/lib/uploadd.sh
+source "$root/tests/integration/lib/uploadd.sh"
+# shellcheck source=bench_lib.sh
+source "$root/tools/bench/bench_lib.sh"
+
+for c in redis-server redis-cli curl openssl python3 dd; do
+	command -v "$c" >/dev/null || fail "$c is not installed (tools/setup.sh installs what is missing)"
+done
+fstype=$(df -PT "$data" | awk 'NR == 2 { print $2 }')
+[ "$fstype" != tmpfs ] && [ "$fstype" != ramfs ] ||
+	fail "--data $data is on $fstype: uploads must go to a real disk"
+need_gib=$((quick ? 4 : 16))
+avail_gib=$(df -P -BG "$data" | awk 'NR == 2 { sub("G", "", $4); print $4 }')
+[ "$avail_gib" -ge "$need_gib" ] ||
+	fail "only ${avail_gib} GiB free on $data; the benchmark needs $need_gib GiB (use --data)"
+
+results=$TEST_TMP/results.jsonl
+: >"$results"
+bench_store_init "$data"
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+t_start=$(date +%s)
+# Other work on the machine skews every figure: say so up front.
+awk '$1 > 1.0 { exit 1 }' /proc/loadavg ||
+	echo "# warning: load average is $load_start before the benchmark starts; results will be noisy" >&2
+
+start_redis
+bench_references "$results" "$runs" "$data" "$dd_mib"
+
+points=("4K 1" "4K 16" "1M 1" "1M 16" "16M 1" "16M 16")
+for p in "${points[@]}"; do
+	read -r size conns <<<"$p"
+	d=$dur_small s=$sink_small
+	[ "$size" = 16M ] && d=$dur_big s=$sink_big
+	for run in $(seq "$runs"); do
+		bench_point "$results" sink "$size" "$conns" "$s" "$run"
+		bench_point "$results" uploadd "$size" "$conns" "$d" "$run"
+	done
+done
+bench_big_source "$data"
+for run in $(seq "$runs"); do
+	bench_big "$results" sink "$data" "$run"
+	bench_big "$results" uploadd "$data" "$run"
+done
+stop_tracked "$REDIS_PID"
+rm -rf "$STORE_ROOT"
+
+elapsed=$(($(date +%s) - t_start))
+
+# The method, for the doc: what ran where, and how long.
+bench_notes() {
+	cat <<EOF
+Method: \`loadgen\` (tools/bench, C, one epoll thread; why not wrk: see the
+top of tools/bench/loadgen.c) sends multipart uploads (fields filename,
+version, file; a new filename/version per request) over keep-alive
+connections, one request after another on each. \`sink\` (tools/bench/sink.c)
+is the reference server: it reads each body into memory, drops it and
+answers 201. Runs alternate sink, uploadd, sink, uploadd... so background
+load hits both alike. Durations: 4 KiB and 1 MiB points ${dur_small} s against
+uploadd and ${sink_small} s against the sink; 16 MiB points ${dur_big} s and ${sink_big} s; at the
+deadline no new request starts and those in flight finish. uploadd runs with
+its defaults (access log on, --max-uploads 128) plus the test harness's
+Redis timeouts, storage in a new directory per run under
+\`$STORE_ROOT\` ($fstype on $(df -P "$data" | awk 'NR == 2 { print $1 }'), the repository's disk, not tmpfs;
+the parent has the ext4 TOPDIR attribute so each run's files land away from
+the inodes the previous run deleted: see bench_store_init in
+tools/bench/bench_lib.sh), against a private
+redis-server $(redis-server --version | sed -n 's/.*v=\([0-9.]*\).*/\1/p') on loopback without persistence. uploadd is
+restarted for every run, with empty storage and Redis FLUSHALL: its peak RSS
+is that run's VmHWM, and its CPU is the utime+stime delta over the run
+(/proc/PID/stat). Stored files are deleted after each run. The 1 GiB upload
+is \`curl -F filename=... -F version=1 -F file=@src-1g.bin\` (random bytes;
+uploadd's sha256 answer is checked against the file's).
+Load average at start ${load_start}, at end $(cut -d' ' -f1-3 /proc/loadavg); the
+full invocation took ${elapsed} s. Other work on this 2-core machine during the
+run shows up as spread between min and max.
+EOF
+}
+BENCH_MACHINE=$("$root/tools/bench/machine.sh")
+BENCH_COMMAND=$cmdline
+BENCH_NOTES=$(bench_notes)
+export BENCH_MACHINE BENCH_COMMAND BENCH_NOTES
+section=$(python3 "$root/tools/bench/upload_report.py" "$results") ||
+	fail "could not format the results ($results)"
+echo "$section"
+if [ $doc -eq 1 ]; then
+	echo "$section" | "$root/tools/bench/update-section.sh" uploads
+	echo "# wrote the uploads section of docs/BENCHMARKS.md" >&2
+fi

@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""Formats the upload benchmark's raw results as the markdown section of
+docs/BENCHMARKS.md (called by tools/bench/upload_bench.sh; not run by hand).
+
+Input: a JSON Lines file written by upload_bench.sh, one record per run:
+  {"kind": "ref", "name": "sha256"|"disk", "run": N, "mib_s": X}
+  {"kind": "point", "size": "4K", "conns": 16, "target": "sink"|"uploadd",
+   "run": N, "duration_s": D, "cpu_s": C, "hwm_kib": K, "loadgen": {...}}
+  {"kind": "big", "target": ..., "run": N, "status": 201, "time_s": T,
+   "bytes": B, "cpu_s": C, "hwm_kib": K}
+and the context in the environment: BENCH_MACHINE, BENCH_COMMAND,
+BENCH_NOTES (markdown paragraphs). Prints the section to stdout and exits 1
+when a record is missing or malformed.
+"""
+import json
+import os
+import statistics
+import sys
+
+MIB = 1048576.0
+
+
+def stats(values):
+    """(median, min, max) of a non-empty list."""
+    return statistics.median(values), min(values), max(values)
+
+
+def fmt(values, digits=1):
+    """'median (min–max)', or the single value when all runs agree."""
+    med, lo, hi = stats(values)
+    f = "{:,.%df}" % digits
+    if f.format(lo) == f.format(hi):
+        return f.format(med)
+    return "%s (%s–%s)" % (f.format(med), f.format(lo), f.format(hi))
+
+
+def digits_for(values):
+    m = statistics.median(values)
+    return 0 if m >= 100 else 1 if m >= 10 else 2
+
+
+def load(path):
+    recs = []
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            if line.strip():
+                try:
+                    recs.append(json.loads(line))
+                except ValueError as e:
+                    sys.exit("upload_report: %s line %d is not JSON: %s" % (path, n, e))
+    return recs
+
+
+def point_metrics(r):
+    """Per-run figures of a loadgen point."""
+    lg = r["loadgen"]
+    ok = lg["ok"]
+    return {
+        "ups": lg["uploads_per_s"],
+        "mib": lg["mib_per_s"],
+        "p50": lg["latency_ms"]["p50"],
+        "p99": lg["latency_ms"]["p99"],
+        "bad": lg["non_2xx"] + lg["errors"] + lg["unfinished"],
+        "non2xx": lg["non_2xx"],
+        "errors": lg["errors"] + lg["unfinished"],
+        "rss": r["hwm_kib"] / 1024.0,
+        "cpu_us": r["cpu_s"] * 1e6 / ok if ok else float("nan"),
+        "ok": ok,
+    }
+
+
+def big_metrics(r):
+    ok = 1 if 200 <= r["status"] < 300 else 0
+    return {
+        "ups": 1.0 / r["time_s"],
+        "mib": r["bytes"] / MIB / r["time_s"],
+        "p50": r["time_s"] * 1e3,
+        "p99": r["time_s"] * 1e3,
+        "bad": 1 - ok,
+        "non2xx": 1 - ok,
+        "errors": 0,
+        "rss": r["hwm_kib"] / 1024.0,
+        "cpu_us": r["cpu_s"] * 1e6,
+        "ok": ok,
+    }
+
+
+def col(runs, key):
+    return [m[key] for m in runs]
+
+
+def row(label, dur, target, runs, base_mib):
+    mib = col(runs, "mib")
+    ratio = "baseline" if target == "sink" else (
+        "%.0f%%" % (100 * statistics.median(mib) / base_mib) if base_mib else "-")
+    errs = sum(col(runs, "errors"))
+    non2xx = "%d" % sum(col(runs, "non2xx")) + (" (+%d errors)" % errs if errs else "")
+    cells = [label, target, dur,
+             fmt(col(runs, "ups"), digits_for(col(runs, "ups"))),
+             fmt(mib, digits_for(mib)),
+             fmt(col(runs, "p50"), digits_for(col(runs, "p50"))),
+             fmt(col(runs, "p99"), digits_for(col(runs, "p99"))),
+             non2xx,
+             fmt(col(runs, "rss"), 1),
+             fmt(col(runs, "cpu_us"), 0),
+             ratio]
+    return "| " + " | ".join(cells) + " |"
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: upload_report.py RESULTS.jsonl")
+    recs = load(sys.argv[1])
+    refs, points, big = {}, {}, {}
+    order = []
+    for r in recs:
+        if r["kind"] == "ref":
+            refs.setdefault(r["name"], []).append(r["mib_s"])
+        elif r["kind"] == "point":
+            key = (r["size"], r["conns"])
+            if key not in order:
+                order.append(key)
+            points.setdefault(key, {}).setdefault(r["target"], []).append(
+                (r["duration_s"], point_metrics(r)))
+        elif r["kind"] == "big":
+            big.setdefault(r["target"], []).append(big_metrics(r))
+    out = []
+    w = out.append
+    w("## Uploads: uploadd against the machine's limits")
+    w("")
+    w(os.environ.get("BENCH_MACHINE", "").strip())
+    w("")
+    w("Command: `%s`" % os.environ.get("BENCH_COMMAND", "?"))
+    w("")
+    notes = os.environ.get("BENCH_NOTES", "").strip()
+    if notes:
+        w(notes)
+        w("")
+    w("Physical references measured in the same invocation (median, min–max):")
+    w("")
+    if "sha256" in refs:
+        w("- SHA-256, one core: `openssl speed -evp sha256 -bytes 16384` = "
+          "%s MiB/s" % fmt(refs["sha256"], 0))
+    if "disk" in refs:
+        w("- Disk write + fsync of the storage directory's file system: "
+          "`dd if=/dev/zero bs=1M conv=fsync` = %s MiB/s" % fmt(refs["disk"], 0))
+    if "sink" in big:
+        w("- curl uploading the 1 GiB file to the sink: %s MiB/s"
+          % fmt(col(big["sink"], "mib"), 0))
+    w("")
+    w("Every cell is the median of the runs, with (min–max). uploads/s and "
+      "MiB/s count 2xx answers only (MiB/s = file bytes); p50/p99 are the "
+      "latencies of those answers; peak RSS is the server's VmHWM; CPU is "
+      "the server's user+system time divided by completed uploads; the last "
+      "column is MiB/s as a share of the sink's in the same point.")
+    w("")
+    w("| size | conns | target | runs | uploads/s | MiB/s | p50 ms | p99 ms "
+      "| non-2xx | peak RSS MiB | CPU µs/upload | vs sink |")
+    w("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    med = {}
+    for key in order:
+        size, conns = key
+        tgts = points[key]
+        base = statistics.median(col([m for _, m in tgts.get("sink", [])], "mib")) \
+            if "sink" in tgts else 0
+        for target in ("sink", "uploadd"):
+            if target not in tgts:
+                continue
+            runs = [m for _, m in tgts[target]]
+            dur = "%g s × %d" % (tgts[target][0][0], len(runs))
+            w(row("%s | %d" % (size, conns), dur, target, runs, base))
+            med[(size, conns, target)] = runs
+    if big:
+        base = statistics.median(col(big["sink"], "mib")) if "sink" in big else 0
+        for target in ("sink", "uploadd"):
+            if target in big:
+                w(row("1G (curl) | 1", "1 upload × %d" % len(big[target]),
+                      target, big[target], base))
+    w("")
+    w(bars(med, big))
+    print("\n".join(out))
+
+
+def verdict(ok):
+    return "**pass**" if ok else "**FAIL**"
+
+
+def bars(med, big):
+    """The issue's three bars, with pass/fail."""
+    lines = ["| bar | measured | verdict |", "| --- | --- | --- |"]
+    if "sink" in big and "uploadd" in big:
+        u = statistics.median(col(big["uploadd"], "mib"))
+        s = statistics.median(col(big["sink"], "mib"))
+        rss = max(col(big["uploadd"], "rss"))
+        bad = sum(col(big["uploadd"], "bad"))
+        lines.append("| 1 GiB curl upload ≥ 50%% of curl→sink, peak RSS < 64 MiB "
+                     "| %.0f of %.0f MiB/s = %.0f%%; peak RSS %.1f MiB%s | %s |"
+                     % (u, s, 100 * u / s, rss, "; %d failed" % bad if bad else "",
+                        verdict(u >= 0.5 * s and rss < 64 and not bad)))
+    if ("16M", 16, "uploadd") in med and ("16M", 16, "sink") in med:
+        ur, sr = med[("16M", 16, "uploadd")], med[("16M", 16, "sink")]
+        u, s = statistics.median(col(ur, "mib")), statistics.median(col(sr, "mib"))
+        rss = max(col(ur, "rss"))
+        lines.append("| 16 MiB at c16 ≥ 40%% of loadgen→sink, peak RSS < 128 MiB "
+                     "| %.0f of %.0f MiB/s = %.0f%%; peak RSS %.1f MiB | %s |"
+                     % (u, s, 100 * u / s, rss,
+                        verdict(u >= 0.4 * s and rss < 128)))
+    if ("4K", 16, "uploadd") in med:
+        ur = med[("4K", 16, "uploadd")]
+        cpu = statistics.median(col(ur, "cpu_us"))
+        bad = sum(col(ur, "bad"))
+        lines.append("| 4 KiB at c16: CPU ≤ 250 µs per upload, zero non-2xx "
+                     "| %.0f µs per upload; %d non-2xx or failed | %s |"
+                     % (cpu, bad, verdict(cpu <= 250 and bad == 0)))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
