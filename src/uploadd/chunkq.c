@@ -5,6 +5,44 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Recycled slot buffers, all of spare_size bytes. */
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *spares[CHUNKQ_SPARE_MAX];
+static unsigned nspares;
+static size_t spare_size;
+
+static char *buf_get(size_t size)
+{
+	char *buf = NULL;
+
+	pthread_mutex_lock(&spare_lock);
+	if (nspares > 0 && spare_size == size)
+		buf = spares[--nspares];
+	pthread_mutex_unlock(&spare_lock);
+	return buf ? buf : malloc(size);
+}
+
+static void buf_put(char *buf, size_t size)
+{
+	pthread_mutex_lock(&spare_lock);
+	if (nspares == 0)
+		spare_size = size;
+	if (nspares < CHUNKQ_SPARE_MAX && spare_size == size) {
+		spares[nspares++] = buf;
+		buf = NULL;
+	}
+	pthread_mutex_unlock(&spare_lock);
+	free(buf);
+}
+
+void chunkq_release_spares(void)
+{
+	pthread_mutex_lock(&spare_lock);
+	while (nspares > 0)
+		free(spares[--nspares]);
+	pthread_mutex_unlock(&spare_lock);
+}
+
 int chunkq_init(struct chunkq *q, unsigned nslots, size_t slot_size,
 		unsigned nreaders)
 {
@@ -29,7 +67,8 @@ void chunkq_destroy(struct chunkq *q)
 	if (!q->slots)
 		return;
 	for (unsigned i = 0; i < q->nslots; i++)
-		free(q->slots[i].buf);
+		if (q->slots[i].buf)
+			buf_put(q->slots[i].buf, q->slot_size);
 	free(q->slots);
 	q->slots = NULL;
 	pthread_cond_destroy(&q->data);
@@ -62,7 +101,7 @@ char *chunkq_acquire(struct chunkq *q)
 	}
 	s = &q->slots[q->head % q->nslots];
 	if (!s->buf) {
-		s->buf = malloc(q->slot_size);
+		s->buf = buf_get(q->slot_size);
 		if (!s->buf) {
 			errno = ENOMEM;
 			goto unlock;

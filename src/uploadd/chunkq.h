@@ -6,8 +6,10 @@
  * and the slot is reused only when both have released it. So memory per
  * upload is nslots * slot_size whatever the file size, nothing is copied a
  * second time, and the slower consumer paces the producer (back-pressure
- * reaches the client through TCP). Slot buffers are allocated on first use,
- * so small uploads touch only one.
+ * reaches the client through TCP). Slot buffers are taken on first use, so
+ * small uploads touch only one, from a small process-wide free list of
+ * recycled buffers (CHUNKQ_SPARE_MAX of them), so a busy server does not
+ * map, fault in and unmap a fresh buffer per upload.
  *
  * One mutex and two condition variables; no I/O, so unit tests drive it with
  * plain threads.
@@ -21,6 +23,7 @@
 #include <stdint.h>
 
 #define CHUNKQ_MAX_READERS 2
+#define CHUNKQ_SPARE_MAX   64 /* recycled slot buffers kept, process-wide */
 
 struct chunkq_slot {
 	char *buf;  /* slot_size bytes, allocated on first use */
@@ -47,7 +50,9 @@ struct chunkq {
 int chunkq_init(struct chunkq *q, unsigned nslots, size_t slot_size,
 		unsigned nreaders);
 
-/* Frees the slots. No thread may use q any more. */
+/* Returns the slot buffers to the free list (or frees them beyond
+ * CHUNKQ_SPARE_MAX or when their size differs) and frees the slots. No
+ * thread may use q any more. */
 void chunkq_destroy(struct chunkq *q);
 
 /* Producer: returns the buffer of the next free slot (slot_size bytes),
@@ -66,6 +71,9 @@ void chunkq_close(struct chunkq *q);
 /* Any thread: stops the queue with error (a -errno, e.g. -ECANCELED or a
  * writer's -ENOSPC). Everyone blocked wakes; the first error is kept. */
 void chunkq_abort(struct chunkq *q, int error);
+
+/* Frees the recycled buffers kept by the free list (at exit). */
+void chunkq_release_spares(void);
 
 /* The error the queue was aborted with, or 0. */
 int chunkq_error(struct chunkq *q);

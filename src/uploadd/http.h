@@ -45,6 +45,7 @@ struct http_options {
 	unsigned max_connections;
 	unsigned timeout_s;
 	size_t memory_limit; /* per connection: read buffer and headers */
+	size_t thread_stack; /* bytes per connection thread */
 	bool access_log;
 };
 

@@ -30,6 +30,7 @@ void pipeline_global_cleanup(void)
 {
 	EVP_MD_free(sha256_md);
 	sha256_md = NULL;
+	chunkq_release_spares();
 }
 
 static void *hash_main(void *arg)

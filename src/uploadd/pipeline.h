@@ -48,7 +48,7 @@ struct pipeline {
  * 0 or -errno. Start-up, before any upload. */
 int pipeline_global_init(void);
 
-/* Releases what pipeline_global_init() took. */
+/* Releases what pipeline_global_init() took, and recycled buffers. */
 void pipeline_global_cleanup(void);
 
 /* Creates the temp file for token and starts both threads. Returns 0 or
