@@ -90,6 +90,13 @@ static int parse_status_line(struct line l, struct http_head *h, bool *v10)
 	return h->status >= 100 ? 0 : -EINVAL;
 }
 
+/* RFC 9110 tchar: what a method may be made of. */
+static bool is_tchar(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
 /* "POST /upload HTTP/1.1" */
 static int parse_request_line(struct line l, struct http_head *h, bool *v10)
 {
@@ -103,6 +110,12 @@ static int parse_request_line(struct line l, struct http_head *h, bool *v10)
 	if (mlen == 0 || mlen >= sizeof(h->method) || !sp2 || sp2 == sp1 + 1 ||
 	    !parse_version(sp2 + 1, (size_t)(l.p + l.len - sp2 - 1), v10))
 		return -EINVAL;
+	for (size_t i = 0; i < mlen; i++)
+		if (!is_tchar(l.p[i]))
+			return -EINVAL; /* also catches a stray byte of a body */
+	for (const char *t = sp1 + 1; t < sp2; t++)
+		if ((unsigned char)*t <= ' ' || *t == 0x7f)
+			return -EINVAL;
 	memcpy(h->method, l.p, mlen);
 	h->method[mlen] = '\0';
 	return 0;

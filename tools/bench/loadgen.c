@@ -383,6 +383,7 @@ int main(int argc, char **argv)
 		print_json(&o, &res);
 	else
 		print_text(&o, &res);
+	fflush(stdout); /* the result before the warnings that explain it */
 	if (res.first_bad_status)
 		log_warn("%" PRIu64 " answer(s) were not 2xx; the first: %u %s",
 			 res.non2xx, res.first_bad_status, res.first_bad_body);
