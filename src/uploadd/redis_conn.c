@@ -178,7 +178,6 @@ static redisContext *conn_open(int *err)
 		set_err("cannot connect to Redis at %s:%u: %s (is redis-server "
 			"running? see --redis-host/--redis-port)",
 			cfg->host, cfg->port, c->errstr);
-		note_reachable(false);
 		*err = -ECONNREFUSED;
 		redisFree(c);
 		return NULL;
@@ -233,8 +232,10 @@ redisReply *rconn_command(int argc, const char **argv, const size_t *len,
 		redisReply *r;
 		bool reused = tls_conn_reused;
 
-		if (!c)
+		if (!c) {
+			note_reachable(false);
 			return NULL;
+		}
 		tls_conn_reused = true;
 		r = redisCommandArgv(c, argc, argv, len);
 		if (r) {
