@@ -2,6 +2,7 @@
 #include "uploadd/server.h"
 
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -90,16 +91,12 @@ int server_start(struct uploadd_server *srv)
 	return 0;
 }
 
-/* Waits for SIGTERM/SIGINT, then lets uploads finish for the grace period
- * (a second signal cuts it short) before the daemons stop; stopping aborts
- * what is left, and each aborted upload's cleanup removes its temp file and
- * releases its lock. */
 void server_run_until_signal(struct uploadd_server *srv, const sigset_t *sigs)
 {
 	const struct uploadd_config *cfg = srv->cfg;
-
-	struct timespec tick = { 0, 50 * 1000 * 1000 };
-	unsigned waited_ms = 0;
+	const struct timespec tick = { 0, 50 * 1000 * 1000 };
+	struct timespec start;
+	MHD_socket fd;
 	int sig = 0;
 
 	while (sigwait(sigs, &sig) != 0)
@@ -108,19 +105,17 @@ void server_run_until_signal(struct uploadd_server *srv, const sigset_t *sigs)
 		"flight, up to %u s to finish)", strsignal(sig),
 		metrics_uploads_in_flight(), cfg->shutdown_grace_s);
 	atomic_store(&srv->draining, true);
-	{
-		MHD_socket fd = MHD_quiesce_daemon(srv->api);
-
-		if (fd != MHD_INVALID_SOCKET)
-			close(fd);
-	}
+	/* Close the listening socket: new clients are refused at once. */
+	fd = MHD_quiesce_daemon(srv->api);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (metrics_uploads_in_flight() > 0 &&
-	       waited_ms < cfg->shutdown_grace_s * 1000) {
+	       http_elapsed(&start) < cfg->shutdown_grace_s) {
 		if (sigtimedwait(sigs, NULL, &tick) > 0) {
 			log_err("second signal: aborting uploads in flight");
 			break;
 		}
-		waited_ms += 50;
 	}
 	if (metrics_uploads_in_flight() > 0)
 		log_err("aborting %ld upload(s) still in flight (their temp "
