@@ -2,7 +2,8 @@
 # SIGTERM: uploadd stops accepting connections at once, lets uploads in
 # flight finish within --shutdown-grace, aborts the rest cleanly (temp files
 # removed, locks released, nothing half-stored) and exits 0. A restart on
-# the same storage serves what was committed.
+# the same storage removes temp files a crash would have left and serves
+# what was committed.
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/uploadd.sh"
 require_cmd curl
@@ -52,7 +53,13 @@ assert_no_locks
 assert_object_count 2
 
 info "a restart on the same storage serves what was committed"
+# What a crash (SIGKILL, power loss) would leave: temp files, nothing else.
+head -c 1000 /dev/urandom >"$UPLOADD_STORAGE/.uploadd-tmp-0123456789abcdef0123456789abcdef"
+head -c 1000 /dev/urandom >"$UPLOADD_STORAGE/.uploadd-tmp-fedcba9876543210fedcba9876543210"
 start_uploadd
+grep -q "removed 2 temp file(s) left by an earlier run" "$UPLOADD_LOG" || fail "leftover temp files not cleaned"
+assert_no_temp_files
+assert_object_count 2
 curl -s "$UPLOADD_URL/files/quick1/1" | cmp -s - "$TEST_TMP/f" || fail "committed upload lost across restart"
 expect_status 201 "$(upload "$TEST_TMP/f" slow1 1)" "an aborted pair can be uploaded again"
 stop_uploadd
