@@ -88,11 +88,14 @@ struct wstate {
 	__u32 blocked;               /* between switch-out and wakeup */
 	__u32 pending;               /* cur is complete but not yet emitted */
 	__u32 stuck_reported;
+	__u64 cpu_at_start;          /* se.sum_exec_runtime at switch-out: a
+				      * wakeup that sees another value is not
+				      * for the wait recorded here */
 	__u64 start_routine;         /* this thread's, from its creator */
 	__u64 next_start_routine;    /* stashed by pthread_create for a child */
 	struct ts_wait cur;
 	struct ts_thread_totals tot;
-	__u8 _pad[24];
+	__u8 _pad[16];
 };
 _Static_assert(sizeof(struct wstate) % 64 == 0, "wstate: whole cache lines");
 
@@ -333,6 +336,7 @@ static __always_inline void switch_out(struct task_struct *t, __u32 state,
 	 * anyway. The waker (a mutex's previous owner) and the stack tell
 	 * the kind; the stuck and adopt passes read the word. */
 	wait_begin(st, t, now, state);
+	st->cpu_at_start = t->se.sum_exec_runtime;
 	st->blocked = 1;
 }
 
@@ -405,8 +409,10 @@ static __always_inline void note_waker(struct wstate *st)
 }
 
 /* p is woken: its wait ends. Runs in the waker's context (current). Short
- * waits only add to p's totals; long ones are emitted now, or left pending
- * for their bytes (tsw_recv) or stack (tsw_rseq). */
+ * waits end here untouched (the scheduler's own accounting gives the total
+ * blocked time: lifetime - CPU time - run delay); long ones add to p's
+ * totals and are emitted now, or left pending for their bytes (tsw_recv)
+ * or stack (tsw_rseq). */
 SEC("tp_btf/sched_waking")
 int BPF_PROG(tsw_waking, struct task_struct *p)
 {
@@ -422,11 +428,17 @@ int BPF_PROG(tsw_waking, struct task_struct *p)
 	if (!st || !st->blocked)
 		goto out;
 	now = bpf_ktime_get_ns();
-	st->blocked = 0;
 	dur = now > st->cur.start_ns ? now - st->cur.start_ns : 0;
-	add_totals(st, dur);
-	if (dur < min_block_ns)
+	/* Nothing is written for a short wait: a write would pull the
+	 * slot's cache line over from the sleeper's CPU on every wakeup, on
+	 * the wakeup's critical path. Its blocked flag stays set until the
+	 * thread's next switch-out; the CPU-time check keeps a later wakeup
+	 * (of a sleep that raced past sched_switch unrecorded) from taking
+	 * this old start for its own. */
+	if (dur < min_block_ns || p->se.sum_exec_runtime != st->cpu_at_start)
 		goto out;
+	st->blocked = 0;
+	add_totals(st, dur);
 	st->cur.wake_ns = now;
 	st->cur.end_ns = now;
 	note_waker(st);
@@ -644,6 +656,7 @@ static __always_inline void fill_exit(struct ts_wev_exit *e,
 {
 	e->start_ns = t->start_time;
 	e->cpu_ns = t->se.sum_exec_runtime;
+	e->run_delay_ns = t->sched_info.run_delay;
 	e->exit_code = t->exit_code;
 	e->flags = 0;
 	if (st) {
@@ -672,6 +685,7 @@ static __always_inline void record_exit(struct ts_wev_exit *e)
 	__builtin_memcpy(r->comm, e->h.comm, sizeof(r->comm));
 	r->start_ns = e->start_ns;
 	r->cpu_ns = e->cpu_ns;
+	r->run_delay_ns = e->run_delay_ns;
 	r->start_routine = e->start_routine;
 	r->exit_code = e->exit_code;
 	r->abi_version = TS_ABI_VERSION;

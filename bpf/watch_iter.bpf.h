@@ -48,6 +48,7 @@ int tsw_adopt(struct bpf_iter__task *ctx)
 		off = sched_now - (arrival + last_run);
 	wait_begin(st, task, now > off ? now - off : 0, task->__state);
 	st->cur.flags |= TS_WAIT_F_ADOPTED;
+	st->cpu_at_start = task->se.sum_exec_runtime;
 	read_futex_word(st, task);
 	st->blocked = 1;
 	return 0;
@@ -67,8 +68,9 @@ int tsw_stuck(struct bpf_iter__task *ctx)
 	if (!task || task->tgid != targ_tgid || !task->__state)
 		return 0;
 	st = state_of(task, false);
-	if (!st || !st->blocked || st->stuck_reported)
-		return 0;
+	if (!st || !st->blocked || st->stuck_reported ||
+	    task->se.sum_exec_runtime != st->cpu_at_start)
+		return 0;             /* not asleep in the wait recorded */
 	now = bpf_ktime_get_ns();
 	if (now - st->cur.start_ns < stuck_ns)
 		return 0;

@@ -206,9 +206,10 @@ struct ts_wait {
 };
 _Static_assert(sizeof(struct ts_wait) == 176, "ts_wait size");
 
-/* Per-thread totals the kernel keeps from the thread's first wait seen. */
+/* Per-thread totals of the waits of at least min_block (the reported ones)
+ * the kernel saw; all waits together are lifetime - CPU time - run delay. */
 struct ts_thread_totals {
-	__u64 blocked_ns[TS_WAIT_NCLASS];  /* time off CPU by class, all waits */
+	__u64 blocked_ns[TS_WAIT_NCLASS];  /* time asleep by class */
 	__u32 waits[TS_WAIT_NCLASS];       /* number of waits by class */
 	__u32 top_cls;               /* the longest single wait: class, */
 	__u64 top_ns;                /* duration, */
@@ -255,12 +256,14 @@ struct ts_wev_exit {
 	struct ts_wev_hdr h;
 	__u64 start_ns;              /* task->start_time (monotonic) */
 	__u64 cpu_ns;                /* se.sum_exec_runtime */
+	__u64 run_delay_ns;          /* sched_info.run_delay: runnable, waiting
+				      * for a CPU */
 	__u64 start_routine;         /* 0 unless its creation was seen */
 	__s32 exit_code;             /* task->exit_code (wait(2) status) */
 	__u32 flags;                 /* TS_WEXIT_F_* */
 	struct ts_thread_totals tot;
 };
-_Static_assert(sizeof(struct ts_wev_exit) == 160, "ts_wev_exit size");
+_Static_assert(sizeof(struct ts_wev_exit) == 168, "ts_wev_exit size");
 
 /* TS_WEV_WAIT / TS_WEV_STUCK: hdr.ts_ns = w.end_ns. With TS_WAIT_F_STACK
  * the record goes on with a struct ts_wev_stack and stack.len bytes. */
@@ -290,12 +293,13 @@ struct ts_recent_thread {
 	__u64 start_ns;              /* monotonic */
 	__u64 exit_ns;               /* monotonic; 0: empty slot */
 	__u64 cpu_ns;
+	__u64 run_delay_ns;
 	__u64 start_routine;
 	__s32 exit_code;
 	__u32 abi_version;           /* TS_ABI_VERSION */
 	struct ts_thread_totals tot;
 };
-_Static_assert(sizeof(struct ts_recent_thread) == 152, "ts_recent_thread size");
+_Static_assert(sizeof(struct ts_recent_thread) == 160, "ts_recent_thread size");
 
 /* Per-CPU counters (BPF map "ts_wstats", one slot). */
 #define TS_WPROG_MAX 8               /* programs, enum ts_wprog */

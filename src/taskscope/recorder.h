@@ -50,13 +50,16 @@ void ts_recorder_free(struct ts_recorder_result *r);
 void ts_recorder_snapshot(struct ts_snapshot *s, pid_t pid, uint64_t window_ns,
 			  struct ts_recorder_result *r);
 
+/* Time r spent asleep, all waits: lifetime - CPU time - run delay. */
+uint64_t ts_recent_blocked_ns(const struct ts_recent *r);
+
 /* "exited 1.2s ago after 2ms, cpu 1ms, start hash_main, blocked 1ms
  * (futex 900us, read 100us)" into buf. Pure. Returns buf. */
 char *ts_recent_describe(const struct ts_recent *r, char *buf, size_t len);
 
 /* Writes "recent": {exited, exit_ns, exited_ago_ns, lifetime_ns,
- * exit_status, start_routine, blocked_ns, longest_wait} into the current
- * JSON object. Pure. */
+ * exit_status, cpu_ns, run_delay_ns, blocked_ns_total, start_routine,
+ * reported_blocked_ns, longest_wait} into the current JSON object. Pure. */
 void ts_recent_json(struct json_writer *w, const struct ts_recent *r);
 
 #endif

@@ -11,6 +11,15 @@ static const char *const cls_names[TS_WAIT_NCLASS] = {
 	"futex", "read", "poll", "sleep", "other",
 };
 
+uint64_t ts_recent_blocked_ns(const struct ts_recent *r)
+{
+	uint64_t life = r->rec.exit_ns > r->rec.start_ns ?
+			r->rec.exit_ns - r->rec.start_ns : 0;
+	uint64_t busy = r->rec.cpu_ns + r->rec.run_delay_ns;
+
+	return life > busy ? life - busy : 0;
+}
+
 char *ts_recent_describe(const struct ts_recent *r, char *buf, size_t len)
 {
 	const struct ts_thread_totals *tot = &r->rec.tot;
@@ -19,8 +28,7 @@ char *ts_recent_describe(const struct ts_recent *r, char *buf, size_t len)
 	size_t off;
 	int c, n;
 
-	for (c = 0; c < TS_WAIT_NCLASS; c++)
-		blocked += tot->blocked_ns[c];
+	blocked = ts_recent_blocked_ns(r);
 	n = snprintf(buf, len, "exited %s ago after %s, cpu %s",
 		     ts_format_duration(r->exited_ago_ns, d1, sizeof(d1)),
 		     ts_format_duration(r->rec.exit_ns > r->rec.start_ns ?
@@ -32,7 +40,7 @@ char *ts_recent_describe(const struct ts_recent *r, char *buf, size_t len)
 		off += snprintf(buf + off, len - off, ", start %s",
 				r->start_routine);
 	if (blocked && off < len) {
-		off += snprintf(buf + off, len - off, ", blocked %s (",
+		off += snprintf(buf + off, len - off, ", blocked %s (long waits: ",
 				ts_format_duration(blocked, d1, sizeof(d1)));
 		for (c = 0, n = 0; c < TS_WAIT_NCLASS && off < len; c++)
 			if (tot->waits[c])
@@ -41,7 +49,7 @@ char *ts_recent_describe(const struct ts_recent *r, char *buf, size_t len)
 						ts_format_duration(tot->blocked_ns[c],
 								   d1, sizeof(d1)));
 		if (off < len)
-			snprintf(buf + off, len - off, ")");
+			snprintf(buf + off, len - off, "%s)", n ? "" : "none");
 	}
 	return buf;
 }
@@ -59,11 +67,14 @@ void ts_recent_json(struct json_writer *w, const struct ts_recent *r)
 	json_kv_uint(w, "lifetime_ns", r->rec.exit_ns > r->rec.start_ns ?
 		     r->rec.exit_ns - r->rec.start_ns : 0);
 	json_kv_int(w, "exit_status", r->rec.exit_code);
+	json_kv_uint(w, "cpu_ns", r->rec.cpu_ns);
+	json_kv_uint(w, "run_delay_ns", r->rec.run_delay_ns);
+	json_kv_uint(w, "blocked_ns_total", ts_recent_blocked_ns(r));
 	if (r->start_routine)
 		json_kv_string(w, "start_routine", r->start_routine);
 	if (r->rec.start_routine)
 		json_kv_hex(w, "start_routine_addr", r->rec.start_routine);
-	json_key(w, "blocked_ns");
+	json_key(w, "reported_blocked_ns");
 	json_object_begin(w);
 	for (c = 0; c < TS_WAIT_NCLASS; c++)
 		json_kv_uint(w, cls_names[c], tot->blocked_ns[c]);

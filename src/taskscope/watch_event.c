@@ -71,6 +71,7 @@ int wev_decode(const void *data, size_t size, struct wev *out)
 			return -EPROTO;
 		out->exit.start_ns = e->start_ns;
 		out->exit.cpu_ns = e->cpu_ns;
+		out->exit.run_delay_ns = e->run_delay_ns;
 		out->exit.start_routine = e->start_routine;
 		out->exit.exit_code = e->exit_code;
 		out->exit.flags = e->flags;

@@ -28,7 +28,8 @@ struct wev {
 			pid_t by_tid;
 		} rename;
 		struct {             /* TS_WEV_EXIT and TS_WEV_TOTALS */
-			uint64_t start_ns, cpu_ns, start_routine;
+			uint64_t start_ns, cpu_ns, run_delay_ns;
+			uint64_t start_routine;
 			int32_t exit_code;
 			uint32_t flags;   /* TS_WEXIT_F_* */
 			struct ts_thread_totals tot;

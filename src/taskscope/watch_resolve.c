@@ -111,6 +111,7 @@ static void track(struct watch_resolver *r, const struct wev *ev,
 		memcpy(t->name, ev->name, sizeof(t->name));
 		t->start_ns = ev->exit.start_ns;
 		t->cpu_ns = ev->exit.cpu_ns;
+		t->run_delay_ns = ev->exit.run_delay_ns;
 		if (ev->exit.flags & TS_WEXIT_F_TOTALS) {
 			t->tot = ev->exit.tot;
 			t->has_totals = true;

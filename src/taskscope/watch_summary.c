@@ -32,9 +32,12 @@ static void text_thread(FILE *f, const struct wthread *t, uint64_t end_ns)
 	if (t->exited)
 		fprintf(f, ", %s", watch_exit_status(t->exit_code, st, sizeof(st)));
 	fputc('\n', f);
-	if (wthread_blocked_ns(t)) {
-		fprintf(f, "    blocked %s:",
-			ts_format_duration(wthread_blocked_ns(t), d1, sizeof(d1)));
+	if (wthread_blocked_ns(t, end_ns)) {
+		fprintf(f, "    blocked %s in all",
+			ts_format_duration(wthread_blocked_ns(t, end_ns), d1,
+					   sizeof(d1)));
+		if (wthread_reported_ns(t))
+			fprintf(f, "; reported waits:");
 		for (c = 0; c < TS_WAIT_NCLASS; c++)
 			if (t->tot.waits[c])
 				fprintf(f, " %s %s (%u)", wev_class_name(c),
@@ -84,7 +87,7 @@ void watch_summary_text(FILE *f, const struct watch_summary *s)
 	size_t n, i, shown;
 	char d[32];
 
-	ts = wthreads_sorted(s->threads, &n);
+	ts = wthreads_sorted(s->threads, s->end_ns, &n);
 	fprintf(f, "--- summary: watched %d for %s (%s), %zu threads seen ---\n",
 		s->pid, ts_format_duration(s->end_ns - s->start_ns, d, sizeof(d)),
 		s->end_reason, n);
@@ -120,13 +123,14 @@ static void json_thread(struct json_writer *w, const struct wthread *t,
 	json_kv_uint(w, "cpu_ns", t->cpu_ns);
 	if (t->exited)
 		json_kv_int(w, "exit_status", t->exit_code);
-	json_kv_uint(w, "blocked_ns_total", wthread_blocked_ns(t));
-	json_key(w, "blocked_ns");
+	json_kv_uint(w, "run_delay_ns", t->run_delay_ns);
+	json_kv_uint(w, "blocked_ns_total", wthread_blocked_ns(t, end_ns));
+	json_key(w, "reported_blocked_ns");
 	json_object_begin(w);
 	for (c = 0; c < TS_WAIT_NCLASS; c++)
 		json_kv_uint(w, wev_class_name(c), t->tot.blocked_ns[c]);
 	json_object_end(w);
-	json_key(w, "waits");
+	json_key(w, "reported_waits_by_class");
 	json_object_begin(w);
 	for (c = 0; c < TS_WAIT_NCLASS; c++)
 		json_kv_uint(w, wev_class_name(c), t->tot.waits[c]);
@@ -180,7 +184,7 @@ void watch_summary_json(FILE *f, const struct watch_summary *s)
 	struct wthread **ts;
 	size_t n, i;
 
-	ts = wthreads_sorted(s->threads, &n);
+	ts = wthreads_sorted(s->threads, s->end_ns, &n);
 	json_init(&w, f, false);
 	json_object_begin(&w);
 	json_kv_string(&w, "type", "summary");

@@ -70,7 +70,7 @@ void wthread_add_wait(struct wthread *t, uint64_t dur_ns, const char *what)
 	snprintf(t->top[i].what, sizeof(t->top[i].what), "%s", what);
 }
 
-uint64_t wthread_blocked_ns(const struct wthread *t)
+uint64_t wthread_reported_ns(const struct wthread *t)
 {
 	uint64_t sum = 0;
 
@@ -79,10 +79,22 @@ uint64_t wthread_blocked_ns(const struct wthread *t)
 	return sum;
 }
 
+uint64_t wthread_blocked_ns(const struct wthread *t, uint64_t end_ns)
+{
+	uint64_t end = t->exited ? t->end_ns : end_ns, busy;
+
+	if (!t->has_totals || !t->start_ns || end <= t->start_ns)
+		return wthread_reported_ns(t);
+	busy = t->cpu_ns + t->run_delay_ns;
+	return end - t->start_ns > busy ? end - t->start_ns - busy : 0;
+}
+
 struct collect {
 	struct wthread **arr;
 	size_t n;
 };
+
+static uint64_t sort_end_ns;         /* qsort has no context argument */
 
 static void collect_one(const void *node, VISIT v, void *ctx)
 {
@@ -96,14 +108,16 @@ static int cmp_blocked(const void *a, const void *b)
 {
 	const struct wthread *x = *(struct wthread *const *)a;
 	const struct wthread *y = *(struct wthread *const *)b;
-	uint64_t bx = wthread_blocked_ns(x), by = wthread_blocked_ns(y);
+	uint64_t bx = wthread_blocked_ns(x, sort_end_ns);
+	uint64_t by = wthread_blocked_ns(y, sort_end_ns);
 
 	if (bx != by)
 		return bx < by ? 1 : -1;
 	return (x->tid > y->tid) - (x->tid < y->tid);
 }
 
-struct wthread **wthreads_sorted(struct wthreads *ts, size_t *n)
+struct wthread **wthreads_sorted(struct wthreads *ts, uint64_t end_ns,
+				 size_t *n)
 {
 	struct collect c = { .arr = NULL, .n = 0 };
 
@@ -114,6 +128,7 @@ struct wthread **wthreads_sorted(struct wthreads *ts, size_t *n)
 	if (!c.arr)
 		return NULL;
 	twalk_r(ts->root, collect_one, &c);
+	sort_end_ns = end_ns;
 	qsort(c.arr, c.n, sizeof(*c.arr), cmp_blocked);
 	*n = c.n;
 	return c.arr;

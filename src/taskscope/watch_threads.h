@@ -26,11 +26,12 @@ struct wthread {
 	uint64_t start_ns;           /* task start time, 0: unknown yet */
 	uint64_t end_ns;             /* exit time (monotonic), 0: alive */
 	uint64_t cpu_ns;
+	uint64_t run_delay_ns;       /* runnable but waiting for a CPU */
 	int32_t exit_code;
 	bool exited;
 	bool has_totals;
 	char *start_routine;         /* symbol (owned), or NULL */
-	struct ts_thread_totals tot; /* from the kernel, all waits */
+	struct ts_thread_totals tot; /* from the kernel, waits >= min-block */
 	uint64_t reported_ns;        /* waits reported as events */
 	uint32_t reported;
 	struct wtop top[WTHREAD_TOP];
@@ -55,13 +56,19 @@ void wthread_set_start_routine(struct wthread *t, const char *sym);
  * WTHREAD_TOP longest. */
 void wthread_add_wait(struct wthread *t, uint64_t dur_ns, const char *what);
 
-/* Sum of t's blocked time over all classes (kernel totals). */
-uint64_t wthread_blocked_ns(const struct wthread *t);
+/* t's time asleep in all its waits, short ones too: lifetime (to end_ns
+ * if alive) - CPU time - run delay, from the scheduler's accounting; when
+ * that is unknown, the sum of the reported waits. */
+uint64_t wthread_blocked_ns(const struct wthread *t, uint64_t end_ns);
+
+/* Sum of t's waits of at least min-block, over all classes. */
+uint64_t wthread_reported_ns(const struct wthread *t);
 
 /* All threads in a malloc'd array (caller frees the array, not the
- * threads), sorted by blocked time, longest first, then tid. NULL with
- * *n = 0 when empty or out of memory. */
-struct wthread **wthreads_sorted(struct wthreads *ts, size_t *n);
+ * threads), sorted by blocked time up to end_ns, longest first, then tid.
+ * NULL with *n = 0 when empty or out of memory. */
+struct wthread **wthreads_sorted(struct wthreads *ts, uint64_t end_ns,
+				 size_t *n);
 
 /* Frees every thread. */
 void wthreads_free(struct wthreads *ts);
