@@ -1,14 +1,17 @@
-# Benchmark tools (tools/bench/): the upload load generator `loadgen` and
-# the reference server `sink`, built into $(BUILD)/bench/. Their headers are
+# Benchmark tools (tools/bench/): the upload load generator `loadgen`, the
+# reference server `sink` and the file-system reference `durable_floor`,
+# built into $(BUILD)/bench/. Their headers are
 # included as "bench/x.h", so their objects (and their unit tests) get
 # -Itools.
 BENCH_LOADGEN_SRCS := tools/bench/loadgen.c tools/bench/lg_run.c \
                       tools/bench/lg_body.c tools/bench/lg_stats.c \
                       tools/bench/httphead.c
 BENCH_SINK_SRCS    := tools/bench/sink.c tools/bench/httphead.c
-BENCH_OBJS := $(call obj,$(sort $(BENCH_LOADGEN_SRCS) $(BENCH_SINK_SRCS)))
+BENCH_FLOOR_SRCS   := tools/bench/durable_floor.c tools/bench/lg_stats.c
+BENCH_OBJS := $(call obj,$(sort $(BENCH_LOADGEN_SRCS) $(BENCH_SINK_SRCS) \
+                                $(BENCH_FLOOR_SRCS)))
 
-BINS += $(BUILD)/bench/loadgen $(BUILD)/bench/sink
+BINS += $(BUILD)/bench/loadgen $(BUILD)/bench/sink $(BUILD)/bench/durable_floor
 
 $(BENCH_OBJS) $(call obj,tests/unit/test_bench_httphead.c tests/unit/test_bench_loadgen.c): \
 	CPPFLAGS += -Itools
@@ -20,6 +23,10 @@ $(BUILD)/bench/loadgen: $(call obj,$(BENCH_LOADGEN_SRCS)) $(COMMON_OBJS)
 $(BUILD)/bench/sink: $(call obj,$(BENCH_SINK_SRCS)) $(COMMON_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS)
+
+$(BUILD)/bench/durable_floor: $(call obj,$(BENCH_FLOOR_SRCS)) $(COMMON_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) -lm
 
 UNIT_test_bench_httphead_OBJS := $(call obj,tools/bench/httphead.c)
 UNIT_test_bench_loadgen_OBJS  := $(call obj,tools/bench/lg_body.c tools/bench/lg_stats.c \

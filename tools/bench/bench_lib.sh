@@ -5,11 +5,16 @@
 
 clk_tck=$(getconf CLK_TCK)
 
-# Stops a tracked process by PID and forgets it, so the exit trap never
-# signals a PID that may since have been reused.
+# Stops a tracked process by PID and forgets it (forget_pid), so the exit
+# trap never signals a PID that may since have been reused.
 stop_tracked() {
+	stop_pid "$1"
+	forget_pid "$1"
+}
+
+# Drops a PID from the exit trap's list once the process is known to be gone.
+forget_pid() {
 	local pid=$1 p keep=()
-	stop_pid "$pid"
 	for p in "${TEST_PIDS[@]+"${TEST_PIDS[@]}"}"; do
 		[ "$p" = "$pid" ] || keep+=("$p")
 	done
@@ -106,6 +111,22 @@ bench_point() {
 		"$hwm" "$lg" >>"$out"
 	python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); l=r["loadgen"]; print("# %-4s c%-2d %-7s run %d: %8.1f uploads/s %7.1f MiB/s p50 %.2f ms p99 %.2f ms non-2xx %d cpu %.3f s rss %d KiB" % (r["size"], r["conns"], r["target"], r["run"], l["uploads_per_s"], l["mib_per_s"], l["latency_ms"]["p50"], l["latency_ms"]["p99"], l["non_2xx"], r["cpu_s"], r["hwm_kib"]))' \
 		<<<"$(tail -1 "$out")" >&2
+}
+
+# bench_floor OUT SIZE CONNS SECONDS RUN: the file system's own rate for
+# the same point (tools/bench/durable_floor.c), in a new directory.
+bench_floor() {
+	local out=$1 size=$2 conns=$3 secs=$4 run=$5 dir json
+	STORE_RUNS=$((STORE_RUNS + 1))
+	dir=$STORE_ROOT/floor-$STORE_RUNS
+	mkdir "$dir"
+	json=$("$TS_BUILD/bench/durable_floor" --json --dir "$dir" --size "$size" \
+		--threads "$conns" --seconds "$secs") || fail "durable_floor in $dir failed (see above)"
+	rm -rf "$dir"
+	printf '{"kind":"floor","size":"%s","conns":%d,"run":%d,"duration_s":%s,"floor":%s}\n' \
+		"$size" "$conns" "$run" "$secs" "$json" >>"$out"
+	python3 -c 'import json,sys; f=json.loads(sys.stdin.read())["floor"]; print("# %-4s c%-2d floor   run %s: %8.1f files/s   %7.1f MiB/s p50 %.2f ms p99 %.2f ms cpu %.0f us/file" % (sys.argv[1], int(sys.argv[2]), sys.argv[3], f["files_per_s"], f["mib_per_s"], f["p50_ms"], f["p99_ms"], f["cpu_us_per_file"]))' \
+		"$size" "$conns" "$run" <<<"$(tail -1 "$out")" >&2
 }
 
 # Creates DATA/src-1g.bin (random, 1 GiB) and its SHA-256 once; later

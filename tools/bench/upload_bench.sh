@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Upload benchmark: uploadd against what this machine allows.
 #
-# Builds uploadd, loadgen and sink, starts a private redis-server on a free
-# loopback port, then for each point of the matrix (4 KiB, 1 MiB, 16 MiB at
-# 1 and 16 connections) alternates runs against the sink (the reference:
-# client + loopback + one copy, nothing else) and against a fresh uploadd,
-# and ends with one 1 GiB curl upload to each. Physical references come
+# Builds uploadd, loadgen, sink and durable_floor, starts a private
+# redis-server on a free loopback port, then for each point of the matrix
+# (4 KiB, 1 MiB, 16 MiB at 1 and 16 connections) alternates runs against the
+# sink (client + loopback + one copy, nothing else), the durable floor (the
+# file system doing uploadd's create/write/fdatasync/rename/fsync, nothing
+# else) and a fresh uploadd, and ends with one 1 GiB curl upload to the sink
+# and to uploadd. Physical references come
 # from the same invocation: openssl speed (SHA-256) and dd conv=fsync on the
 # storage file system. Each figure is the median of RUNS runs with min and
 # max; the table goes to stdout and, for a full run, into the "uploads"
@@ -37,6 +39,7 @@ Usage: tools/bench/upload_bench.sh [--quick] [--runs N] [--build DIR]
   -h, --help    this text
 
 Full run: about 9 minutes; 16 MiB points run 30 s each against uploadd.
+Run it on an otherwise idle machine: other work shows up in every figure.
 Needs redis-server, curl, openssl, python3 and about 16 GiB free on --data
 (stored files are deleted after every run).
 
@@ -67,17 +70,18 @@ done
 [ -n "$build" ] || { echo "upload_bench: --build needs a directory (see --help)" >&2; exit 2; }
 [ $quick -eq 1 ] && doc=0
 
-# Durations in seconds: against uploadd / against the sink.
+# Durations in seconds: against uploadd / the sink / the durable floor,
+# for 4 KiB and 1 MiB points (small) and 16 MiB points (big).
 if [ $quick -eq 1 ]; then
-	dur_small=2 dur_big=3 sink_small=2 sink_big=2 dd_mib=256
+	dur_small=2 dur_big=3 sink_small=2 sink_big=2 floor_small=1 floor_big=2 dd_mib=256
 else
-	dur_small=10 dur_big=30 sink_small=5 sink_big=10 dd_mib=1024
+	dur_small=8 dur_big=30 sink_small=4 sink_big=8 floor_small=3 floor_big=6 dd_mib=1024
 fi
 
 # A relative --build is relative to the repository, as make's BUILD is.
 echo "# building uploadd, loadgen and sink in $build" >&2
 make -s -C "$root" BUILD="$build" "$build/uploadd" "$build/bench/loadgen" \
-	"$build/bench/sink" >&2 ||
+	"$build/bench/sink" "$build/bench/durable_floor" >&2 ||
 	{ echo "upload_bench: build failed (see above)" >&2; exit 1; }
 case $build in /*) ;; *) build=$root/$build ;; esac
 data=${data:-$build/bench-data}
@@ -118,10 +122,11 @@ bench_references "$results" "$runs" "$data" "$dd_mib"
 points=("4K 1" "4K 16" "1M 1" "1M 16" "16M 1" "16M 16")
 for p in "${points[@]}"; do
 	read -r size conns <<<"$p"
-	d=$dur_small s=$sink_small
-	[ "$size" = 16M ] && d=$dur_big s=$sink_big
+	d=$dur_small s=$sink_small f=$floor_small
+	[ "$size" = 16M ] && d=$dur_big s=$sink_big f=$floor_big
 	for run in $(seq "$runs"); do
 		bench_point "$results" sink "$size" "$conns" "$s" "$run"
+		bench_floor "$results" "$size" "$conns" "$f" "$run"
 		bench_point "$results" uploadd "$size" "$conns" "$d" "$run"
 	done
 done
@@ -143,10 +148,14 @@ top of tools/bench/loadgen.c) sends multipart uploads (fields filename,
 version, file; a new filename/version per request) over keep-alive
 connections, one request after another on each. \`sink\` (tools/bench/sink.c)
 is the reference server: it reads each body into memory, drops it and
-answers 201. Runs alternate sink, uploadd, sink, uploadd... so background
-load hits both alike. Durations: 4 KiB and 1 MiB points ${dur_small} s against
-uploadd and ${sink_small} s against the sink; 16 MiB points ${dur_big} s and ${sink_big} s; at the
-deadline no new request starts and those in flight finish. uploadd runs with
+answers 201. \`durable_floor\` (tools/bench/durable_floor.c) is the file
+system's own limit: as many threads as connections repeat uploadd's storage
+protocol (create a temp file, write, fdatasync, rename, fsync the directory)
+with no HTTP, hashing or Redis. Runs alternate sink, floor, uploadd, sink...
+so background load hits all alike. Durations: 4 KiB and 1 MiB points
+${dur_small} s against uploadd, ${sink_small} s against the sink, ${floor_small} s for the floor; 16 MiB
+points ${dur_big} s, ${sink_big} s and ${floor_big} s; at the deadline no new request starts and
+those in flight finish. uploadd runs with
 its defaults (access log on, --max-uploads 128) plus the test harness's
 Redis timeouts, storage in a new directory per run under
 \`$STORE_ROOT\` ($fstype on $(df -P "$data" | awk 'NR == 2 { print $1 }'), the repository's disk, not tmpfs;

@@ -6,6 +6,8 @@ Input: a JSON Lines file written by upload_bench.sh, one record per run:
   {"kind": "ref", "name": "sha256"|"disk", "run": N, "mib_s": X}
   {"kind": "point", "size": "4K", "conns": 16, "target": "sink"|"uploadd",
    "run": N, "duration_s": D, "cpu_s": C, "hwm_kib": K, "loadgen": {...}}
+  {"kind": "floor", "size": "4K", "conns": 16, "run": N, "duration_s": D,
+   "floor": {...durable_floor --json...}}
   {"kind": "big", "target": ..., "run": N, "status": 201, "time_s": T,
    "bytes": B, "cpu_s": C, "hwm_kib": K}
 and the context in the environment: BENCH_MACHINE, BENCH_COMMAND,
@@ -69,6 +71,23 @@ def point_metrics(r):
     }
 
 
+def floor_metrics(r):
+    """Per-run figures of durable_floor (files stand in for uploads)."""
+    f = r["floor"]
+    return {
+        "ups": f["files_per_s"],
+        "mib": f["mib_per_s"],
+        "p50": f["p50_ms"],
+        "p99": f["p99_ms"],
+        "bad": 0,
+        "non2xx": 0,
+        "errors": 0,
+        "rss": None,
+        "cpu_us": f["cpu_us_per_file"],
+        "ok": f["files"],
+    }
+
+
 def big_metrics(r):
     ok = 1 if 200 <= r["status"] < 300 else 0
     return {
@@ -89,10 +108,15 @@ def col(runs, key):
     return [m[key] for m in runs]
 
 
-def row(label, dur, target, runs, base_mib):
+def share(runs, base):
+    """Median MiB/s of runs as a percentage of base (None: no base)."""
+    if not base:
+        return "-"
+    return "%.0f%%" % (100 * statistics.median(col(runs, "mib")) / base)
+
+
+def row(label, target, dur, runs, sink_mib, floor_mib):
     mib = col(runs, "mib")
-    ratio = "baseline" if target == "sink" else (
-        "%.0f%%" % (100 * statistics.median(mib) / base_mib) if base_mib else "-")
     errs = sum(col(runs, "errors"))
     non2xx = "%d" % sum(col(runs, "non2xx")) + (" (+%d errors)" % errs if errs else "")
     cells = [label, target, dur,
@@ -100,10 +124,12 @@ def row(label, dur, target, runs, base_mib):
              fmt(mib, digits_for(mib)),
              fmt(col(runs, "p50"), digits_for(col(runs, "p50"))),
              fmt(col(runs, "p99"), digits_for(col(runs, "p99"))),
-             non2xx,
-             fmt(col(runs, "rss"), 1),
+             "-" if target == "floor" else non2xx,
+             "-" if target == "floor" else fmt(col(runs, "rss"), 1),
              fmt(col(runs, "cpu_us"), 0),
-             ratio]
+             "baseline" if target == "sink" else share(runs, sink_mib),
+             "baseline" if target == "floor" else
+             "-" if target == "sink" else share(runs, floor_mib)]
     return "| " + " | ".join(cells) + " |"
 
 
@@ -122,6 +148,10 @@ def main():
                 order.append(key)
             points.setdefault(key, {}).setdefault(r["target"], []).append(
                 (r["duration_s"], point_metrics(r)))
+        elif r["kind"] == "floor":
+            key = (r["size"], r["conns"])
+            points.setdefault(key, {}).setdefault("floor", []).append(
+                (r["duration_s"], floor_metrics(r)))
         elif r["kind"] == "big":
             big.setdefault(r["target"], []).append(big_metrics(r))
     out = []
@@ -151,33 +181,41 @@ def main():
     w("Every cell is the median of the runs, with (min–max). uploads/s and "
       "MiB/s count 2xx answers only (MiB/s = file bytes); p50/p99 are the "
       "latencies of those answers; peak RSS is the server's VmHWM; CPU is "
-      "the server's user+system time divided by completed uploads; the last "
-      "column is MiB/s as a share of the sink's in the same point.")
+      "the server's user+system time divided by completed uploads (for the "
+      "floor: its own CPU per file); the last two columns are MiB/s as a "
+      "share of the sink's and of the durable floor's in the same point. "
+      "uploadd has to do at least what both references do: receive every "
+      "byte like the sink and store it durably like the floor.")
     w("")
     w("| size | conns | target | runs | uploads/s | MiB/s | p50 ms | p99 ms "
-      "| non-2xx | peak RSS MiB | CPU µs/upload | vs sink |")
-    w("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+      "| non-2xx | peak RSS MiB | CPU µs/upload | vs sink | vs floor |")
+    w("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     med = {}
     for key in order:
         size, conns = key
         tgts = points[key]
-        base = statistics.median(col([m for _, m in tgts.get("sink", [])], "mib")) \
-            if "sink" in tgts else 0
-        for target in ("sink", "uploadd"):
+        base = {t: statistics.median(col([m for _, m in tgts[t]], "mib"))
+                for t in ("sink", "floor") if t in tgts}
+        for target in ("sink", "floor", "uploadd"):
             if target not in tgts:
                 continue
             runs = [m for _, m in tgts[target]]
             dur = "%g s × %d" % (tgts[target][0][0], len(runs))
-            w(row("%s | %d" % (size, conns), dur, target, runs, base))
+            w(row("%s | %d" % (size, conns), target, dur, runs,
+                  base.get("sink"), base.get("floor")))
             med[(size, conns, target)] = runs
     if big:
-        base = statistics.median(col(big["sink"], "mib")) if "sink" in big else 0
+        sink = statistics.median(col(big["sink"], "mib")) if "sink" in big else None
+        disk = statistics.median(refs["disk"]) if "disk" in refs else None
         for target in ("sink", "uploadd"):
             if target in big:
-                w(row("1G (curl) | 1", "1 upload × %d" % len(big[target]),
-                      target, big[target], base))
+                w(row("1G (curl) | 1", target, "1 upload × %d" % len(big[target]),
+                      big[target], sink, disk))
+        w("")
+        w("For the 1 GiB row, \"vs floor\" is the share of the dd write+fsync "
+          "speed above.")
     w("")
-    w(bars(med, big))
+    w(bars(med, big, refs))
     print("\n".join(out))
 
 
@@ -185,33 +223,47 @@ def verdict(ok):
     return "**pass**" if ok else "**FAIL**"
 
 
-def bars(med, big):
+def floor_note(med, size, conns):
+    """The durable floor's figures for a point, as context for a bar."""
+    f = med.get((size, conns, "floor"))
+    if not f:
+        return "-"
+    return ("the file system alone (durable floor): %.0f files/s = %.0f MiB/s, "
+            "%.0f µs CPU per file"
+            % (statistics.median(col(f, "ups")), statistics.median(col(f, "mib")),
+               statistics.median(col(f, "cpu_us"))))
+
+
+def bars(med, big, refs):
     """The issue's three bars, with pass/fail."""
-    lines = ["| bar | measured | verdict |", "| --- | --- | --- |"]
+    lines = ["| bar | measured | verdict | what the machine allows |",
+             "| --- | --- | --- | --- |"]
     if "sink" in big and "uploadd" in big:
         u = statistics.median(col(big["uploadd"], "mib"))
         s = statistics.median(col(big["sink"], "mib"))
         rss = max(col(big["uploadd"], "rss"))
         bad = sum(col(big["uploadd"], "bad"))
         lines.append("| 1 GiB curl upload ≥ 50%% of curl→sink, peak RSS < 64 MiB "
-                     "| %.0f of %.0f MiB/s = %.0f%%; peak RSS %.1f MiB%s | %s |"
+                     "| %.0f of %.0f MiB/s = %.0f%%; peak RSS %.1f MiB%s | %s | %s |"
                      % (u, s, 100 * u / s, rss, "; %d failed" % bad if bad else "",
-                        verdict(u >= 0.5 * s and rss < 64 and not bad)))
+                        verdict(u >= 0.5 * s and rss < 64 and not bad),
+                        "disk write+fsync (dd): %.0f MiB/s" % statistics.median(refs["disk"])
+                        if "disk" in refs else "-"))
     if ("16M", 16, "uploadd") in med and ("16M", 16, "sink") in med:
         ur, sr = med[("16M", 16, "uploadd")], med[("16M", 16, "sink")]
         u, s = statistics.median(col(ur, "mib")), statistics.median(col(sr, "mib"))
         rss = max(col(ur, "rss"))
         lines.append("| 16 MiB at c16 ≥ 40%% of loadgen→sink, peak RSS < 128 MiB "
-                     "| %.0f of %.0f MiB/s = %.0f%%; peak RSS %.1f MiB | %s |"
+                     "| %.0f of %.0f MiB/s = %.0f%%; peak RSS %.1f MiB | %s | %s |"
                      % (u, s, 100 * u / s, rss,
-                        verdict(u >= 0.4 * s and rss < 128)))
+                        verdict(u >= 0.4 * s and rss < 128), floor_note(med, "16M", 16)))
     if ("4K", 16, "uploadd") in med:
         ur = med[("4K", 16, "uploadd")]
         cpu = statistics.median(col(ur, "cpu_us"))
         bad = sum(col(ur, "bad"))
         lines.append("| 4 KiB at c16: CPU ≤ 250 µs per upload, zero non-2xx "
-                     "| %.0f µs per upload; %d non-2xx or failed | %s |"
-                     % (cpu, bad, verdict(cpu <= 250 and bad == 0)))
+                     "| %.0f µs per upload; %d non-2xx or failed | %s | %s |"
+                     % (cpu, bad, verdict(cpu <= 250 and bad == 0), floor_note(med, "4K", 16)))
     return "\n".join(lines)
 
 
