@@ -8,11 +8,16 @@
 # of RUNS runs), and the largest gap the target's gap-meter thread saw
 # between two consecutive clock reads during the dump (the "is the target
 # stopped" measurement). Writes the "snapshot" section of docs/BENCHMARKS.md.
-#   usage: tools/bench/snapshot_bench.sh [BUILD_DIR]   (root; RUNS=5)
+# The "no tool" row is the noise floor: the same gap measurement over an
+# idle half second, so load from other work on the machine shows.
+#   usage: tools/bench/snapshot_bench.sh [BUILD_DIR]
+#   (root; RUNS=5 taskscope runs; BASE_RUNS=3 runs of eu-stack and gdb,
+#   which take minutes each on 10,000 threads)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
 runs=${RUNS:-5}
+base_runs=${BASE_RUNS:-3}
 ts=$build/taskscope
 target=$build/targets/many_threads
 [ "$(id -u)" -eq 0 ] || { echo "snapshot_bench: needs root to load BPF programs (and to ptrace for eu-stack)" >&2; exit 1; }
@@ -74,7 +79,9 @@ for n in 1000 10000; do
 	[ "$n" -le 1000 ] && command -v gdb >/dev/null && tools+=(gdb)
 	for tool in "${tools[@]}"; do
 		: >"$tmp/$tool.runs"
-		for _ in $(seq "$runs"); do run_once "$tool" >>"$tmp/$tool.runs"; done
+		n_runs=$runs
+		[ "$tool" = eu-stack ] || [ "$tool" = gdb ] && n_runs=$base_runs
+		for _ in $(seq "$n_runs"); do run_once "$tool" >>"$tmp/$tool.runs"; done
 		wall=$(cut -d' ' -f1 "$tmp/$tool.runs" | stats)
 		gap=$(cut -d' ' -f2 "$tmp/$tool.runs" | stats)
 		extra=
@@ -97,7 +104,8 @@ fmt() { set -- $1; echo "$1 ms ($2–$3)"; }
 	"$root/tools/bench/machine.sh"
 	echo "Load average at the end of the run: $(cut -d' ' -f1-3 /proc/loadavg)."
 	echo
-	echo "Command: \`tools/bench/snapshot_bench.sh $build\` (RUNS=$runs). Target:"
+	echo "Command: \`tools/bench/snapshot_bench.sh $build\` (RUNS=$runs taskscope runs,"
+	echo "BASE_RUNS=$base_runs eu-stack/gdb runs). Target:"
 	echo "\`tests/targets/many_threads N\`: N threads blocked in pthread_cond_wait, built"
 	echo "without frame pointers, plus a gap-meter thread (nice -10) that keeps the largest"
 	echo "gap between consecutive CLOCK_MONOTONIC reads, reset before and read after each"
