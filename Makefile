@@ -59,10 +59,6 @@ include $(wildcard tests/fuzz/build.mk)
 
 all: $(BINS) $(TEST_TARGETS)
 
-$(BUILD)/obj/%.o: %.c | $(GEN_HEADERS)
-	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
-
 # Version from one source: git describe when available, else the VERSION file.
 $(BUILD)/gen/version.h: FORCE
 	@mkdir -p $(@D)
@@ -72,6 +68,12 @@ $(BUILD)/gen/version.h: FORCE
 GEN_HEADERS += $(BUILD)/gen/version.h
 
 FORCE:
+
+# GEN_HEADERS is complete here: prerequisites are expanded when a rule is read.
+$(BUILD)/obj/%.o: %.c | $(GEN_HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
 
 # Installs missing Debian packages (when root) and mounts tracefs; a no-op
 # when everything is already there.

@@ -20,7 +20,3 @@ UNIT_test_uploadd_config_OBJS    := $(call uobj,config) $(COMMON_OBJS)
 UNIT_test_uploadd_meta_OBJS      := $(call uobj,meta storage access_log routes validate metrics auth) \
                                     $(COMMON_OBJS)
 UNIT_test_uploadd_meta_LIBS      := -lcrypto
-
-# config.c prints the version. The top Makefile's order-only GEN_HEADERS
-# prerequisite is expanded before version.h is appended to it, so say it here.
-$(call obj,src/uploadd/config.c): | $(BUILD)/gen/version.h
