@@ -3,13 +3,15 @@
 # built into $(BUILD)/bench/. Their headers are
 # included as "bench/x.h", so their objects (and their unit tests) get
 # -Itools.
+# Sizes are parsed as uploadd parses them (config_parse_size).
 BENCH_LOADGEN_SRCS := tools/bench/loadgen.c tools/bench/lg_run.c \
                       tools/bench/lg_body.c tools/bench/lg_stats.c \
-                      tools/bench/httphead.c
+                      tools/bench/httphead.c src/uploadd/config.c
 BENCH_SINK_SRCS    := tools/bench/sink.c tools/bench/httphead.c
-BENCH_FLOOR_SRCS   := tools/bench/durable_floor.c tools/bench/lg_stats.c
-BENCH_OBJS := $(call obj,$(sort $(BENCH_LOADGEN_SRCS) $(BENCH_SINK_SRCS) \
-                                $(BENCH_FLOOR_SRCS)))
+BENCH_FLOOR_SRCS   := tools/bench/durable_floor.c tools/bench/lg_stats.c \
+                      src/uploadd/config.c
+BENCH_OBJS := $(call obj,$(filter tools/%,$(sort $(BENCH_LOADGEN_SRCS) \
+                                $(BENCH_SINK_SRCS) $(BENCH_FLOOR_SRCS))))
 
 BINS += $(BUILD)/bench/loadgen $(BUILD)/bench/sink $(BUILD)/bench/durable_floor
 

@@ -4,19 +4,21 @@
 # curl's Expect: 100-continue works against the sink, loadgen's uploads are
 # valid for the real uploadd (every stored object matches its metadata),
 # refusals (409, early 413) and a dead port are counted and give exit 1,
-# and every command's --help and usage errors follow the house rules.
+# durable_floor leaves exactly the files it counts, and every command's
+# --help and usage errors follow the house rules.
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/uploadd.sh"
 
 B=$TS_BUILD/bench
-for t in loadgen sink; do
+for t in loadgen sink durable_floor; do
 	[ -x "$B/$t" ] || fail "$B/$t is not built (make BUILD=... all)"
 done
 require_cmd curl
 require_cmd redis-server
 
 # --help: stdout, exit 0, usage, examples and exit codes.
-for cmd in "$B/loadgen" "$B/sink" "$TS_ROOT/tools/bench/upload_bench.sh"; do
+for cmd in "$B/loadgen" "$B/sink" "$B/durable_floor" \
+	"$TS_ROOT/tools/bench/upload_bench.sh" "$TS_ROOT/tools/bench/upload_profile.sh"; do
 	out=$("$cmd" --help) || fail "$cmd --help exited non-zero"
 	for want in Usage Examples "Exit codes"; do
 		grep -q "$want" <<<"$out" || fail "$cmd --help lacks \"$want\""
@@ -38,7 +40,24 @@ expect_usage "$B/loadgen" http://example.com/upload
 expect_usage "$B/loadgen"
 expect_usage "$B/sink" --threads 0
 expect_usage "$B/sink" --listen nowhere
+expect_usage "$B/durable_floor" --size 4K
+expect_usage "$B/durable_floor" --dir /tmp --threads 0
 expect_usage "$TS_ROOT/tools/bench/upload_bench.sh" --runs x
+expect_usage "$TS_ROOT/tools/bench/upload_profile.sh" --conns x
+
+# --- durable_floor: what it counts is what is on disk ----------------------
+mkdir "$TEST_TMP/floor"
+"$B/durable_floor" --json --dir "$TEST_TMP/floor" --size 5K --threads 3 --seconds 0.5 \
+	>"$TEST_TMP/floor.json" || fail "durable_floor failed"
+files=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["files"])' "$TEST_TMP/floor.json")
+[ "$files" -gt 0 ] || fail "durable_floor stored no file: $(cat "$TEST_TMP/floor.json")"
+[ "$(find "$TEST_TMP/floor" -name 'f-*' -size 5k | wc -l)" = "$files" ] ||
+	fail "durable_floor says $files files, the directory holds $(find "$TEST_TMP/floor" -name 'f-*' -size 5k | wc -l) of 5 KiB"
+[ -z "$(find "$TEST_TMP/floor" -name '.tmp-*')" ] || fail "durable_floor left temp files"
+rc=0
+err=$("$B/durable_floor" --dir "$TEST_TMP/missing" 2>&1) || rc=$?
+[ $rc -eq 1 ] && grep -q "cannot open directory" <<<"$err" ||
+	fail "durable_floor on a missing directory: exit $rc, \"$err\""
 
 # json_get FILE KEY: one top-level field of loadgen's JSON.
 json_get() {

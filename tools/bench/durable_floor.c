@@ -27,6 +27,7 @@
 #include "bench/lg_stats.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "uploadd/config.h"
 
 #define WRITE_CHUNK (256u * 1024) /* uploadd's queue slot size */
 #define MAX_THREADS 256
@@ -142,7 +143,8 @@ static void usage(FILE *f)
 "afterwards (DIR must exist and should be empty).\n"
 "\n"
 "  -d, --dir DIR       directory on the disk to measure (required)\n"
-"  -s, --size SIZE     bytes per file, K/M suffixes (default 4K, at most 1G)\n"
+"  -s, --size SIZE     bytes per file, K/M/G suffixes (default 4K, at most\n"
+"                      1G)\n"
 "  -t, --threads N     concurrent writers (default 1)\n"
 "  -S, --seconds S     run length (default 5)\n"
 "      --json          one JSON document instead of text\n"
@@ -153,28 +155,6 @@ static void usage(FILE *f)
 "\n"
 "Examples:\n"
 "  mkdir /srv/x && durable_floor --dir /srv/x --size 4K --threads 16\n", f);
-}
-
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-	unsigned shift = 0;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	if (*end == 'K' || *end == 'k')
-		shift = 10;
-	else if (*end == 'M' || *end == 'm')
-		shift = 20;
-	if (shift)
-		end++;
-	if (*end || v == 0 || v > ((1ull << 30) >> shift))
-		return -EINVAL;
-	*out = (uint64_t)v << shift;
-	return 0;
 }
 
 static void print(const struct floor_cfg *cfg, uint64_t files, double secs,
@@ -209,6 +189,14 @@ static void print(const struct floor_cfg *cfg, uint64_t files, double secs,
 	json_end_document(&w);
 }
 
+/* Prints the usage error for option opt; returns 2, the usage exit code. */
+static int bad_value(const char *opt, const char *want)
+{
+	log_err("invalid %s \"%s\": expected %s (see durable_floor --help)",
+		opt, optarg, want);
+	return 2;
+}
+
 /* Fills cfg from argv. Returns 0, 1 after --help, 2 on a usage error. */
 static int parse_args(int argc, char **argv, struct floor_cfg *cfg,
 		      const char **dir, bool *json)
@@ -231,18 +219,20 @@ static int parse_args(int argc, char **argv, struct floor_cfg *cfg,
 			*dir = optarg;
 			break;
 		case 's':
-			if (parse_size(optarg, &cfg->size) < 0)
-				goto bad;
+			if (config_parse_size(optarg, &cfg->size) < 0 ||
+			    cfg->size > (1u << 30))
+				return bad_value("--size", "1 to 1G bytes, K/M/G suffixes");
 			break;
 		case 't':
 			cfg->threads = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || cfg->threads < 1 || cfg->threads > MAX_THREADS)
-				goto bad;
+			if (*end || end == optarg || cfg->threads < 1 ||
+			    cfg->threads > MAX_THREADS)
+				return bad_value("--threads", "1 to 256");
 			break;
 		case 'S':
 			cfg->seconds = strtod(optarg, &end);
 			if (*end || !(cfg->seconds >= 0.1 && cfg->seconds <= 3600))
-				goto bad;
+				return bad_value("--seconds", "0.1 to 3600");
 			break;
 		case 'j':
 			*json = true;
@@ -261,10 +251,6 @@ static int parse_args(int argc, char **argv, struct floor_cfg *cfg,
 		return 2;
 	}
 	return 0;
-bad:
-	log_err("invalid value \"%s\" for %s (see durable_floor --help)", optarg,
-		argv[optind - 1]);
-	return 2;
 }
 
 int main(int argc, char **argv)

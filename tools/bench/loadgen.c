@@ -26,6 +26,7 @@
 #include "bench/lg_run.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "uploadd/config.h"
 
 static void usage(FILE *f)
 {
@@ -74,32 +75,11 @@ struct options {
 	bool json;
 };
 
-/* SIZE with optional K/M/G (binary) suffix and optional "iB"/"B". */
+/* SIZE as uploadd takes it (K/M/G suffixes), up to LG_SIZE_MAX. */
 static int parse_size(const char *s, uint64_t *out)
 {
-	unsigned shift = 0;
-	char *end;
-	unsigned long long v;
-
-	if (*s < '0' || *s > '9')
+	if (config_parse_size(s, out) < 0 || *out > LG_SIZE_MAX)
 		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -EINVAL;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	default: break;
-	}
-	if (shift && *end == 'i')
-		end++;
-	if (shift && *end == 'B')
-		end++;
-	if (*end || v == 0 || v > (LG_SIZE_MAX >> shift))
-		return -EINVAL;
-	*out = (uint64_t)v << shift;
 	return 0;
 }
 
@@ -188,6 +168,14 @@ static bool valid_prefix(const char *p)
 	return true;
 }
 
+/* Prints the usage error for option opt; returns 2, the usage exit code. */
+static int bad_value(const char *opt, const char *want)
+{
+	log_err("invalid %s \"%s\": expected %s (see loadgen --help)", opt,
+		optarg, want);
+	return 2;
+}
+
 /* Fills o from argv. Returns 0, 1 after --help, or 2 on a usage error (the
  * message printed). */
 static int parse_args(int argc, char **argv, struct options *o)
@@ -219,34 +207,34 @@ static int parse_args(int argc, char **argv, struct options *o)
 		switch (c) {
 		case 's':
 			if (parse_size(optarg, &o->size) < 0)
-				goto bad_value;
+				return bad_value("--size", "1 to 1G bytes, K/M/G suffixes");
 			break;
 		case 'c':
 			if (parse_u64(optarg, 1, 4096, &v) < 0)
-				goto bad_value;
+				return bad_value("--connections", "1 to 4096");
 			o->cfg.conns = (unsigned)v;
 			break;
 		case 'd':
 			if (parse_double(optarg, 0.1, &o->cfg.duration_s) < 0)
-				goto bad_value;
+				return bad_value("--duration", "0.1 to 86400 seconds");
 			break;
 		case 'n':
 			if (parse_u64(optarg, 1, UINT64_MAX, &o->cfg.requests) < 0)
-				goto bad_value;
+				return bad_value("--requests", "a count of at least 1");
 			o->cfg.duration_s = 0;
 			break;
 		case 'p':
 			if (!valid_prefix(optarg))
-				goto bad_value;
+				return bad_value("--prefix", "1 to 48 of A-Z a-z 0-9 . _ -, not starting with .");
 			snprintf(o->cfg.prefix, sizeof(o->cfg.prefix), "%s", optarg);
 			break;
 		case OPT_TIMEOUT:
 			if (parse_double(optarg, 0.1, &o->cfg.timeout_s) < 0)
-				goto bad_value;
+				return bad_value("--timeout", "0.1 to 86400 seconds");
 			break;
 		case OPT_SEED:
 			if (parse_u64(optarg, 0, UINT64_MAX, &o->seed) < 0)
-				goto bad_value;
+				return bad_value("--seed", "a non-negative integer");
 			break;
 		case OPT_JSON:
 			o->json = true;
@@ -271,10 +259,6 @@ static int parse_args(int argc, char **argv, struct options *o)
 		return 2;
 	}
 	return 0;
-bad_value:
-	log_err("invalid value \"%s\" for %s (see loadgen --help)", optarg,
-		argv[optind - 1]);
-	return 2;
 }
 
 static double ms(uint64_t ns)
