@@ -87,9 +87,10 @@ stop_tracer() {
 	wait "$TR" 2>/dev/null || true
 }
 
-# One ping-pong run under MODE: prints its rate, or "-" if MODE cannot run.
+# One ping-pong run under MODE: prints "rate cpu_ns_per_round_trip", or
+# "-" if MODE cannot run.
 run_once() {
-	local rate
+	local rate cpu
 	start_pingpong "$ROUNDS"
 	if ! start_tracer "$1"; then
 		kill "$PP"; wait "$PP" 2>/dev/null || true
@@ -100,7 +101,8 @@ run_once() {
 	wait "$PP"
 	stop_tracer
 	rate=$(sed -n 's/.*rate=\([0-9]*\).*/\1/p' "$tmp/pp.out")
-	echo "${rate:--}"
+	cpu=$(sed -n 's/.*cpu_ns_per_rt=\([0-9]*\).*/\1/p' "$tmp/pp.out")
+	[ -n "$rate" ] && [ -n "$cpu" ] && echo "$rate $cpu" || echo "-"
 }
 
 stats() { # numbers... -> "median min max" (integers)
@@ -108,7 +110,7 @@ stats() { # numbers... -> "median min max" (integers)
 }
 
 modes=(alone watch watch-all offcputime)
-declare -A rates
+declare -A rates cpus
 offcpu_reason=
 for r in $(seq "$RUNS"); do
 	for m in "${modes[@]}"; do
@@ -120,8 +122,9 @@ for r in $(seq "$RUNS"); do
 			[ -n "$offcpu_reason" ] || offcpu_reason="exited without a message"
 			continue
 		fi
-		rates[$m]="${rates[$m]:-} $v"
-		echo "run $r $m: $v round trips/s" >&2
+		rates[$m]="${rates[$m]:-} ${v% *}"
+		cpus[$m]="${cpus[$m]:-} ${v#* }"
+		echo "run $r $m: ${v% *} round trips/s, ${v#* } ns CPU per round trip" >&2
 	done
 done
 
@@ -174,6 +177,7 @@ echo "$old_stats" > /proc/sys/kernel/bpf_stats_enabled
 # Report.
 {
 	read -r a_med a_min a_max < <(stats ${rates[alone]})
+	read -r c_med c_min c_max < <(stats ${cpus[alone]})
 	echo "## taskscope watch overhead"
 	echo
 	"$root/tools/bench/machine.sh"
@@ -181,10 +185,14 @@ echo "$old_stats" > /proc/sys/kernel/bpf_stats_enabled
 	echo "Command: \`ROUNDS=$ROUNDS RUNS=$RUNS tools/bench/watch_overhead.sh $build\` (as root)."
 	echo "Futex ping-pong (\`tests/targets/pingpong.c\`: two threads, one mutex, one"
 	echo "condition variable, $ROUNDS round trips); the modes alternate within each of"
-	echo "$RUNS rounds; the ratio is the median against the median alone, from this run."
+	echo "$RUNS rounds; ratios are medians against the median alone, from this run."
+	echo "Throughput is wall-clock round trips per second (the bar: >= 95% of alone);"
+	echo "CPU is user + system time of both ping-pong threads per round trip, where"
+	echo "the BPF programs' work lands (they run in the target's threads), and which"
+	echo "other load on the machine disturbs much less than the wall-clock rate."
 	echo
-	echo "| mode | median round trips/s | min | max | vs alone |"
-	echo "| --- | ---: | ---: | ---: | ---: |"
+	echo "| mode | median round trips/s | min | max | throughput vs alone | median CPU ns per round trip | CPU vs alone |"
+	echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 	for m in "${modes[@]}"; do
 		case $m in
 		alone) label="alone" ;;
@@ -193,12 +201,14 @@ echo "$old_stats" > /proc/sys/kernel/bpf_stats_enabled
 		offcputime) label="bcc \`offcputime-bpfcc -p PID\`" ;;
 		esac
 		if [ -z "${rates[$m]:-}" ]; then
-			echo "| $label | could not run | | | |"
+			echo "| $label | could not run | | | | | |"
 			continue
 		fi
 		read -r med mn mx < <(stats ${rates[$m]})
+		read -r cmed _ _ < <(stats ${cpus[$m]})
 		ratio=$(python3 -c "print(f'{$med / $a_med * 100:.1f}%')")
-		echo "| $label | $med | $mn | $mx | $ratio |"
+		cratio=$(python3 -c "print(f'{$cmed / $c_med * 100:.1f}%')")
+		echo "| $label | $med | $mn | $mx | $ratio | $cmed | $cratio |"
 	done
 	if [ -n "$offcpu_reason" ]; then
 		echo
