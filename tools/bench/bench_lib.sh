@@ -50,20 +50,42 @@ start_sink() {
 }
 
 # Prepares STORE_ROOT, under which every run gets a new storage directory.
-# Why: this file system (ext4) may run without a journal, and then a new
-# inode skips every inode deleted in its block group in the last minutes
-# (ext4 recently_deleted()); deleting one run's thousands of files made the
-# next run's file creations 4x dearer (measured: 4 KiB uploads at 16
-# connections went from 630 to 2,600 us of CPU each). With the TOPDIR
-# attribute on the parent, ext4 spreads each new run directory, and so the
-# files in it, to another block group, away from the last run's deletions.
+#
+# Why the care: this file system (ext4 here runs without a journal) makes a
+# new inode skip every inode deleted in its block group in the last minute
+# (ext4 recently_deleted(); five more minutes while the inode table block is
+# dirty). Deleting one run's thousands of small files made the next run's
+# file creations 4x dearer (measured: 4 KiB uploads at 16 connections went
+# from 630 to 2,600 us of CPU each). So small-file runs delete nothing until
+# the end (bench_discard), and files left by an earlier invocation are
+# deleted, synced, and given that minute to age out before anything runs.
 bench_store_init() {
 	STORE_ROOT=$1/storage
 	STORE_RUNS=0
-	rm -rf "$STORE_ROOT"
+	STORE_KEEP=()
+	if [ -e "$STORE_ROOT" ]; then
+		echo "# removing files of an earlier run, then waiting 61 s until ext4 stops skipping their inodes" >&2
+		rm -rf "$STORE_ROOT"
+		sync -f "$1"
+		sleep 61
+	fi
 	mkdir -p "$STORE_ROOT"
-	chattr +T "$STORE_ROOT" 2>/dev/null ||
-		echo "# warning: cannot set the TOPDIR attribute on $STORE_ROOT (not ext2/3/4?); uploads after a deletion may be slower" >&2
+}
+
+# bench_discard DIR SIZE: deletes a run's files now when they are large
+# (few inodes, much disk), else at the end (bench_store_cleanup).
+bench_discard() {
+	case $2 in
+	16M | 1G) rm -rf "$1" ;;
+	*) STORE_KEEP+=("$1") ;;
+	esac
+}
+
+# Deletes everything under STORE_ROOT; sync makes the deleted inodes' table
+# blocks clean, so ext4 forgets them after a minute rather than six.
+bench_store_cleanup() {
+	rm -rf "$STORE_ROOT"
+	sync -f "$(dirname "$STORE_ROOT")"
 }
 
 # Starts a fresh uploadd on a new storage directory and an empty Redis.
@@ -83,13 +105,14 @@ start_target() {
 	esac
 }
 
-# Stops TARGET; for uploadd, checks it left no temp file, then deletes what
-# it stored so the disk does not fill.
+# stop_target TARGET SIZE: stops it; for uploadd, checks it left no temp
+# file and discards what it stored (bench_discard).
 stop_target() {
 	stop_tracked "$SERVER_PID"
 	if [ "$1" = uploadd ]; then
 		assert_no_temp_files
-		rm -rf "$UPLOADD_STORAGE" "$UPLOADD_LOG"
+		rm -f "$UPLOADD_LOG"
+		bench_discard "$UPLOADD_STORAGE" "$2"
 	fi
 }
 
@@ -103,7 +126,7 @@ bench_point() {
 		fail "loadgen against $target ($size, $conns connections) got no 2xx answer: $(tail -3 "$TEST_TMP/loadgen.err")"
 	cpu1=$(proc_cpu_s "$SERVER_PID")
 	hwm=$(proc_hwm_kib "$SERVER_PID")
-	stop_target "$target"
+	stop_target "$target" "$size"
 	[ -s "$TEST_TMP/loadgen.err" ] && sed 's/^/# /' "$TEST_TMP/loadgen.err" >&2
 	printf '{"kind":"point","size":"%s","conns":%d,"target":"%s","run":%d,"duration_s":%s,"cpu_s":%s,"hwm_kib":%d,"loadgen":%s}\n' \
 		"$size" "$conns" "$target" "$run" "$secs" \
@@ -122,7 +145,7 @@ bench_floor() {
 	mkdir "$dir"
 	json=$("$TS_BUILD/bench/durable_floor" --json --dir "$dir" --size "$size" \
 		--threads "$conns" --seconds "$secs") || fail "durable_floor in $dir failed (see above)"
-	rm -rf "$dir"
+	bench_discard "$dir" "$size"
 	printf '{"kind":"floor","size":"%s","conns":%d,"run":%d,"duration_s":%s,"floor":%s}\n' \
 		"$size" "$conns" "$run" "$secs" "$json" >>"$out"
 	python3 -c 'import json,sys; f=json.loads(sys.stdin.read())["floor"]; print("# %-4s c%-2d floor   run %s: %8.1f files/s   %7.1f MiB/s p50 %.2f ms p99 %.2f ms cpu %.0f us/file" % (sys.argv[1], int(sys.argv[2]), sys.argv[3], f["files_per_s"], f["mib_per_s"], f["p50_ms"], f["p99_ms"], f["cpu_us_per_file"]))' \
@@ -160,7 +183,7 @@ bench_big() {
 		sha=$(json_field sha256 "$TEST_TMP/big.body")
 		[ "$sha" = "$BIG_SHA" ] || fail "1 GiB upload: uploadd says sha256 $sha, the file has $BIG_SHA"
 	fi
-	stop_target "$target"
+	stop_target "$target" 1G
 	printf '{"kind":"big","target":"%s","run":%d,"status":%d,"time_s":%s,"bytes":1073741824,"cpu_s":%s,"hwm_kib":%d}\n' \
 		"$target" "$run" "$code" "$secs" \
 		"$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.3f", b - a }')" "$hwm" >>"$out"

@@ -128,3 +128,7 @@ sleep 1 # attached to every thread
 load strace -n "$n" >/dev/null
 stop_tracked "$strace_pid"
 python3 "$report" strace "$n" "$TEST_TMP/strace.txt"
+
+# Leftovers of a failed run are removed by the next run's bench_store_init.
+stop_tracked "$pid"
+bench_store_cleanup
