@@ -60,14 +60,17 @@ start_sink() {
 # the end (bench_discard), and files left by an earlier invocation are
 # deleted, synced, and given that minute to age out before anything runs.
 bench_store_init() {
+	local stamp=$1/.last-cleanup wait
 	STORE_ROOT=$1/storage
 	STORE_RUNS=0
-	STORE_KEEP=()
 	if [ -e "$STORE_ROOT" ]; then
-		echo "# removing files of an earlier run, then waiting 61 s until ext4 stops skipping their inodes" >&2
-		rm -rf "$STORE_ROOT"
-		sync -f "$1"
-		sleep 61
+		echo "# removing the files of an earlier, unfinished run" >&2
+		bench_store_cleanup
+	fi
+	wait=$((61 - ($(date +%s) - $(cat "$stamp" 2>/dev/null || echo 0))))
+	if [ "$wait" -gt 0 ]; then
+		echo "# waiting $wait s until ext4 stops skipping the inodes deleted by the last run" >&2
+		sleep "$wait"
 	fi
 	mkdir -p "$STORE_ROOT"
 }
@@ -77,15 +80,19 @@ bench_store_init() {
 bench_discard() {
 	case $2 in
 	16M | 1G) rm -rf "$1" ;;
-	*) STORE_KEEP+=("$1") ;;
+	*) ;; # stays under STORE_ROOT until bench_store_cleanup
 	esac
 }
 
 # Deletes everything under STORE_ROOT; sync makes the deleted inodes' table
-# blocks clean, so ext4 forgets them after a minute rather than six.
+# blocks clean, so ext4 forgets them after a minute rather than six. The
+# time is kept for the next bench_store_init.
 bench_store_cleanup() {
+	local data
+	data=$(dirname "$STORE_ROOT")
 	rm -rf "$STORE_ROOT"
-	sync -f "$(dirname "$STORE_ROOT")"
+	sync -f "$data"
+	date +%s >"$data/.last-cleanup"
 }
 
 # Starts a fresh uploadd on a new storage directory and an empty Redis.
