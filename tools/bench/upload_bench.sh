@@ -7,14 +7,13 @@
 # sink (client + loopback + one copy, nothing else), the durable floor (the
 # file system doing uploadd's create/write/fdatasync/rename/fsync, nothing
 # else) and a fresh uploadd, and ends with one 1 GiB curl upload to the sink
-# and to uploadd. Physical references come
-# from the same invocation: openssl speed (SHA-256) and dd conv=fsync on the
-# storage file system. Each figure is the median of RUNS runs with min and
+# and to uploadd. Physical references come from the same invocation:
+# openssl speed (SHA-256) and dd conv=fsync on the storage file system. Each figure is the median of RUNS runs with min and
 # max; the table goes to stdout and, for a full run, into the "uploads"
 # section of docs/BENCHMARKS.md (tools/bench/update-section.sh).
 #
-# uploadd is restarted for every run (fresh process, empty storage, Redis
-# FLUSHALL), so its VmHWM is that run's peak RSS and its CPU time delta
+# uploadd is restarted for every run (fresh process, new storage directory,
+# Redis FLUSHALL), so its VmHWM is that run's peak RSS and its CPU time delta
 # belongs to that run's uploads only. Everything started is stopped by PID
 # (tests/integration/lib/common.sh).
 set -euo pipefail
@@ -55,12 +54,18 @@ EOF
 }
 
 quick=0 runs= build=$root/build data= doc=1
+# value OPTION ARGS...: the option's value, or a usage error when missing.
+value() {
+	[ $# -ge 2 ] && [ -n "$2" ] ||
+		{ echo "upload_bench: $1 needs a value (see --help)" >&2; exit 2; }
+	echo "$2"
+}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) quick=1 ;;
-	--runs) runs=${2:-}; shift ;;
-	--build) build=${2:-}; shift ;;
-	--data) data=${2:-}; shift ;;
+	--runs) runs=$(value "$@"); shift ;;
+	--build) build=$(value "$@"); shift ;;
+	--data) data=$(value "$@"); shift ;;
 	--no-doc) doc=0 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "upload_bench: unknown argument \"$1\" (see --help)" >&2; exit 2 ;;

@@ -35,13 +35,19 @@ EOF
 }
 
 size=4K conns=16 secs=8 build=build data=
+# value OPTION ARGS...: the option's value, or a usage error when missing.
+value() {
+	[ $# -ge 2 ] && [ -n "$2" ] ||
+		{ echo "upload_profile: $1 needs a value (see --help)" >&2; exit 2; }
+	echo "$2"
+}
 while [ $# -gt 0 ]; do
 	case $1 in
-	--size) size=${2:-}; shift ;;
-	--conns) conns=${2:-}; shift ;;
-	--seconds) secs=${2:-}; shift ;;
-	--build) build=${2:-}; shift ;;
-	--data) data=${2:-}; shift ;;
+	--size) size=$(value "$@"); shift ;;
+	--conns) conns=$(value "$@"); shift ;;
+	--seconds) secs=$(value "$@"); shift ;;
+	--build) build=$(value "$@"); shift ;;
+	--data) data=$(value "$@"); shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "upload_profile: unknown argument \"$1\" (see --help)" >&2; exit 2 ;;
 	esac
