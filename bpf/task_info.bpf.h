@@ -232,14 +232,14 @@ static long ts_vma_cb(struct task_struct *task, struct vm_area_struct *vma,
 	return 0;
 }
 
-/* Copies the top of task's user stack, from sp up to at most max bytes,
- * into buf and describes it in win. Sleepable programs only
- * (bpf_copy_from_user_task). The copy is all-or-nothing, so the length is
- * clamped to the end of the mapping that holds sp (bpf_find_vma).
- * Returns the bytes copied. */
-static __always_inline __u32 ts_copy_user_stack(struct task_struct *task,
-						__u64 sp, void *buf, __u32 max,
-						struct ts_stack_window *win)
+/* How many bytes of task's user stack from sp can be copied, at most max
+ * (and TS_STACK_MAX): user copies are all-or-nothing, so the length is
+ * clamped to the end of the mapping that holds sp (bpf_find_vma). Fills
+ * win's addr and flags (len stays 0 for the caller to set). Shared by the
+ * sleepable copy below and watch's non-sleepable one. */
+static __always_inline __u32 ts_stack_clamp(struct task_struct *task,
+					    __u64 sp, __u32 max,
+					    struct ts_stack_window *win)
 {
 	struct ts_vma_span span = {};
 	__u64 avail;
@@ -262,8 +262,20 @@ static __always_inline __u32 ts_copy_user_stack(struct task_struct *task,
 	}
 	/* Whole words only: records stay 8-byte aligned back to back. */
 	len &= ~7u;
-	if (len > TS_STACK_MAX)
-		len = TS_STACK_MAX;
+	return len > TS_STACK_MAX ? TS_STACK_MAX : len;
+}
+
+/* Copies the top of task's user stack, from sp up to at most max bytes,
+ * into buf and describes it in win. Sleepable programs only
+ * (bpf_copy_from_user_task). Returns the bytes copied. */
+static __always_inline __u32 ts_copy_user_stack(struct task_struct *task,
+						__u64 sp, void *buf, __u32 max,
+						struct ts_stack_window *win)
+{
+	__u32 len = ts_stack_clamp(task, sp, max, win);
+
+	if (!len)
+		return 0;
 	if (bpf_copy_from_user_task(buf, len, (void *)sp, task, 0)) {
 		win->flags |= TS_STACK_COPY_FAIL;
 		return 0;

@@ -144,14 +144,17 @@ static __always_inline struct ts_wstats *wstats(void)
 	return bpf_map_lookup_elem(&ts_wstats, &zero);
 }
 
-/* Counts a run that passed the target filter; returns a start time when
- * this run is one of the 1-in-16 sampled for self-timing, else 0. */
-static __always_inline __u64 prog_begin(struct ts_wstats *s, int prog)
+/* Counts a run that passed the target filter (self-timing only: with
+ * kernel.bpf_stats_enabled the kernel counts) and sets *s for prog_end.
+ * Returns a start time when this run is one of the 1-in-16 sampled for
+ * self-timing, else 0. */
+static __always_inline __u64 prog_begin(struct ts_wstats **s, int prog)
 {
-	if (!self_time || !s || prog < 0 || prog >= TS_WPROG_MAX)
+	*s = self_time ? wstats() : NULL;
+	if (!*s || prog < 0 || prog >= TS_WPROG_MAX)
 		return 0;
-	s->runs[prog]++;
-	if (!(s->runs[prog] & 15))
+	(*s)->runs[prog]++;
+	if (!((*s)->runs[prog] & 15))
 		return bpf_ktime_get_ns();
 	return 0;
 }
@@ -351,8 +354,7 @@ int BPF_PROG(tsw_switch, bool preempt, struct task_struct *prev,
 	 * happens at switch-in: a wait ends at its wakeup (tsw_waking). */
 	if (prev->tgid != targ_tgid || !targ_tgid || preempt || !prev_state)
 		return 0;
-	s = self_time ? wstats() : NULL;
-	t0 = prog_begin(s, TS_WPROG_SWITCH);
+	t0 = prog_begin(&s, TS_WPROG_SWITCH);
 	switch_out(prev, prev_state, bpf_ktime_get_ns());
 	prog_end(s, TS_WPROG_SWITCH, t0);
 	return 0;
@@ -422,8 +424,7 @@ int BPF_PROG(tsw_waking, struct task_struct *p)
 
 	if (p->tgid != targ_tgid || !targ_tgid)
 		return 0;
-	s = self_time ? wstats() : NULL;
-	t0 = prog_begin(s, TS_WPROG_WAKING);
+	t0 = prog_begin(&s, TS_WPROG_WAKING);
 	st = state_of(p, false);
 	if (!st || !st->blocked)
 		goto out;
@@ -457,276 +458,6 @@ out:
 	return 0;
 }
 
-/* A socket read returned in the reading thread (current): its byte count
- * completes a pending read wait. */
-SEC("tp_btf/sock_recv_length")
-int BPF_PROG(tsw_recv, struct sock *sk, int ret, int flags)
-{
-	struct task_struct *t = bpf_get_current_task_btf();
-	struct ts_wstats *s;
-	struct wstate *st;
-	__u64 t0;
-
-	if (t->tgid != targ_tgid || !targ_tgid)
-		return 0;
-	s = self_time ? wstats() : NULL;
-	t0 = prog_begin(s, TS_WPROG_RECV);
-	st = state_of(t, false);
-	if (st && st->pending && st->cur.cls == TS_WAIT_READ &&
-	    !(st->cur.flags & TS_WAIT_F_BYTES)) {
-		st->cur.bytes = ret;
-		st->cur.flags |= TS_WAIT_F_BYTES;
-		if (!want_stacks)
-			emit_wait(t, st, TS_WEV_WAIT, 0);
-	}
-	prog_end(s, TS_WPROG_RECV, t0);
-	return 0;
-}
-
-/* Non-sleepable copy of current's user stack from sp, clamped to the end of
- * its mapping (the copy is all-or-nothing). Returns bytes copied. */
-static __always_inline __u32 copy_current_stack(struct task_struct *t,
-						__u64 sp, void *buf,
-						struct ts_stack_window *win)
-{
-	struct ts_vma_span span = {};
-	__u64 avail;
-	__u32 len;
-
-	win->addr = sp;
-	win->len = 0;
-	win->flags = 0;
-	if (bpf_find_vma(t, sp, ts_vma_cb, &span, 0) || span.end <= sp) {
-		win->flags = TS_STACK_NO_VMA;
-		return 0;
-	}
-	avail = span.end - sp;
-	len = stack_max;
-	if (avail <= len) {
-		len = avail;
-		win->flags |= TS_STACK_CLAMPED;
-	} else {
-		win->flags |= TS_STACK_CUT;
-	}
-	if (len > TS_STACK_MAX)
-		len = TS_STACK_MAX;
-	if (!len || bpf_probe_read_user(buf, len, (void *)sp)) {
-		win->flags |= TS_STACK_COPY_FAIL;
-		return 0;
-	}
-	win->len = len;
-	return len;
-}
-
-/* With --stacks: the thread (current) returns to user mode after a switch.
- * Its user stack is still exactly as at the start of the wait, so a pending
- * long wait is emitted here with registers and a copy of the stack. */
-SEC("tp_btf/rseq_update")
-int BPF_PROG(tsw_rseq, struct task_struct *t)
-{
-	struct wev_wait_stack *e;
-	struct ts_wstats *s;
-	struct wstate *st;
-	__s32 orig_ax;
-	__u64 t0;
-
-	if (t->tgid != targ_tgid || !targ_tgid)
-		return 0;
-	s = self_time ? wstats() : NULL;
-	t0 = prog_begin(s, TS_WPROG_RSEQ);
-	st = state_of(t, false);
-	if (!st || !st->pending)
-		goto out;
-	e = bpf_ringbuf_reserve(&ts_wevents, sizeof(*e), 0);
-	if (!e) {
-		if (s)
-			s->lost_stack++;
-		emit_wait(t, st, TS_WEV_WAIT, 0);
-		goto out;
-	}
-	st->pending = 0;
-	__builtin_memcpy(&e->e.w, &st->cur, sizeof(e->e.w));
-	__builtin_memset(&e->s, 0, sizeof(e->s));
-	ts_task_user_regs(t, &e->s.regs, &orig_ax);
-	copy_current_stack(t, e->s.regs.r[TS_REG_SP], e->data, &e->s.stack);
-	e->e.w.flags |= TS_WAIT_F_STACK;
-	fill_hdr(&e->e.h, TS_WEV_WAIT,
-		 sizeof(e->e) + sizeof(e->s) + e->s.stack.len,
-		 st->cur.end_ns, t);
-	submit(e);
-	count_emit(TS_WEV_WAIT);
-out:
-	prog_end(s, TS_WPROG_RSEQ, t0);
-	return 0;
-}
-
-/* pthread_create(thread, attr, start_routine, arg) in the target: remember
- * start_routine for the child the calling thread is about to clone. */
-SEC("uprobe")
-int BPF_KPROBE(tsw_pcreate, void *thread, void *attr, void *start_routine)
-{
-	struct task_struct *t = bpf_get_current_task_btf();
-	struct ts_wstats *s;
-	struct wstate *st;
-	__u64 t0;
-
-	if (t->tgid != targ_tgid || !targ_tgid)
-		return 0;
-	s = self_time ? wstats() : NULL;
-	t0 = prog_begin(s, TS_WPROG_UPROBE);
-	st = state_of(t, true);
-	if (st)
-		st->next_start_routine = (__u64)start_routine;
-	prog_end(s, TS_WPROG_UPROBE, t0);
-	return 0;
-}
-
-/* A new task: current is its creator. */
-SEC("tp_btf/task_newtask")
-int BPF_PROG(tsw_newtask, struct task_struct *task, u64 clone_flags)
-{
-	struct task_struct *cur;
-	struct ts_wev_create *e;
-	struct wstate *pst, *cst;
-	struct ts_wstats *s;
-	__u64 start = 0, t0;
-
-	if (task->tgid != targ_tgid || !targ_tgid)
-		return 0;
-	s = self_time ? wstats() : NULL;
-	t0 = prog_begin(s, TS_WPROG_NEWTASK);
-	cur = bpf_get_current_task_btf();
-	pst = state_of(cur, false);
-	if (pst && pst->next_start_routine) {
-		start = pst->next_start_routine;
-		pst->next_start_routine = 0;
-		cst = state_of(task, true);
-		if (cst)
-			cst->start_routine = start;
-	}
-	e = bpf_ringbuf_reserve(&ts_wevents, sizeof(*e), 0);
-	if (!e) {
-		count_lost();
-		goto out;
-	}
-	fill_hdr(&e->h, TS_WEV_CREATE, sizeof(*e), bpf_ktime_get_ns(), task);
-	e->parent_tid = cur->pid;
-	e->_pad0 = 0;
-	e->clone_flags = clone_flags;
-	e->start_routine = start;
-	submit(e);
-	count_emit(TS_WEV_CREATE);
-out:
-	prog_end(s, TS_WPROG_NEWTASK, t0);
-	return 0;
-}
-
-SEC("tp_btf/task_rename")
-int BPF_PROG(tsw_rename, struct task_struct *task, const char *comm)
-{
-	struct ts_wev_rename *e;
-	struct ts_wstats *s;
-	__u64 t0;
-
-	if (task->tgid != targ_tgid || !targ_tgid)
-		return 0;
-	s = self_time ? wstats() : NULL;
-	t0 = prog_begin(s, TS_WPROG_RENAME);
-	e = bpf_ringbuf_reserve(&ts_wevents, sizeof(*e), 0);
-	if (!e) {
-		count_lost();
-		goto out;
-	}
-	fill_hdr(&e->h, TS_WEV_RENAME, sizeof(*e), bpf_ktime_get_ns(), task);
-	__builtin_memset(e->new_comm, 0, sizeof(e->new_comm));
-	bpf_probe_read_kernel_str(e->new_comm, sizeof(e->new_comm), comm);
-	e->by_tid = bpf_get_current_pid_tgid();
-	e->_pad0 = 0;
-	submit(e);
-	count_emit(TS_WEV_RENAME);
-out:
-	prog_end(s, TS_WPROG_RENAME, t0);
-	return 0;
-}
-
-/* Fills the exit/totals body for t from its state (st may be NULL). */
-static __always_inline void fill_exit(struct ts_wev_exit *e,
-				      struct task_struct *t,
-				      struct wstate *st)
-{
-	e->start_ns = t->start_time;
-	e->cpu_ns = t->se.sum_exec_runtime;
-	e->run_delay_ns = t->sched_info.run_delay;
-	e->exit_code = t->exit_code;
-	e->flags = 0;
-	if (st) {
-		e->start_routine = st->start_routine;
-		__builtin_memcpy(&e->tot, &st->tot, sizeof(e->tot));
-		e->flags |= TS_WEXIT_F_TOTALS;
-	} else {
-		e->start_routine = 0;
-		__builtin_memset(&e->tot, 0, sizeof(e->tot));
-	}
-}
-
-static __always_inline void record_exit(struct ts_wev_exit *e)
-{
-	struct ts_recent_thread *r;
-	__u32 slot;
-
-	if (!rec_slots)
-		return;
-	slot = __sync_fetch_and_add(&rec_next, 1) % rec_slots;
-	r = bpf_map_lookup_elem(&ts_recent, &slot);
-	if (!r)
-		return;
-	r->tid = e->h.tid;
-	r->tgid = e->h.tgid;
-	__builtin_memcpy(r->comm, e->h.comm, sizeof(r->comm));
-	r->start_ns = e->start_ns;
-	r->cpu_ns = e->cpu_ns;
-	r->run_delay_ns = e->run_delay_ns;
-	r->start_routine = e->start_routine;
-	r->exit_code = e->exit_code;
-	r->abi_version = TS_ABI_VERSION;
-	__builtin_memcpy(&r->tot, &e->tot, sizeof(r->tot));
-	r->exit_ns = e->h.ts_ns;
-}
-
-/* p (== current) exits: emit its lifetime, CPU time, totals, and keep them
- * in the flight recorder. */
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(tsw_exit, struct task_struct *p, bool group_dead)
-{
-	struct ts_wev_exit *e;
-	struct ts_wstats *s;
-	struct wstate *st;
-	__u64 t0;
-
-	if (p->tgid != targ_tgid || !targ_tgid)
-		return 0;
-	s = self_time ? wstats() : NULL;
-	t0 = prog_begin(s, TS_WPROG_EXIT);
-	st = state_of(p, false);
-	if (st && st->pending)
-		emit_wait(p, st, TS_WEV_WAIT, TS_WAIT_F_FLUSHED);
-	e = bpf_ringbuf_reserve(&ts_wevents, sizeof(*e), 0);
-	if (!e) {
-		count_lost();
-		goto out;
-	}
-	fill_hdr(&e->h, TS_WEV_EXIT, sizeof(*e), bpf_ktime_get_ns(), p);
-	fill_exit(e, p, st);
-	if (group_dead)
-		e->flags |= TS_WEXIT_F_GROUP_DEAD;
-	record_exit(e);
-	submit(e);
-	count_emit(TS_WEV_EXIT);
-out:
-	if (st)
-		st->tid = 0;          /* free the slot */
-	prog_end(s, TS_WPROG_EXIT, t0);
-	return 0;
-}
-
+#include "watch_tail.bpf.h"
+#include "watch_life.bpf.h"
 #include "watch_iter.bpf.h"

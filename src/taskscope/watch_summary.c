@@ -193,8 +193,12 @@ void watch_summary_json(FILE *f, const struct watch_summary *s)
 	json_kv_string(&w, "end_reason", s->end_reason);
 	json_kv_uint(&w, "events", s->events);
 	json_kv_uint(&w, "bad_records", s->bad_records);
-	if (s->cost)
+	if (s->cost) {
 		json_cost(&w, s->cost);
+	} else {                /* counters unreadable: say so, never 0 */
+		json_key(&w, "lost");
+		json_null(&w);
+	}
 	json_kv_uint(&w, "threads_seen", n);
 	json_key(&w, "threads");
 	json_array_begin(&w);

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "target_sync.h"
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_barrier_t ready;
 static long hold_ms;
@@ -46,35 +48,22 @@ static __attribute__((noinline)) void *waiter_main(void *arg)
 
 int main(int argc, char **argv)
 {
-	const char *wait_file = NULL;
 	pthread_t h, w;
-	char tmp[4096];
-	FILE *f;
 
 	if (argc < 3 || (hold_ms = atol(argv[1])) <= 0) {
 		fprintf(stderr, "usage: mutexhold_target HOLD_MS MANIFEST [--wait-for-file PATH]\n");
 		return 2;
 	}
-	if (argc == 5 && !strcmp(argv[3], "--wait-for-file"))
-		wait_file = argv[4];
-	printf("ready %d\n", (int)getpid());
-	fflush(stdout);
-	while (wait_file && access(wait_file, F_OK) != 0)
-		usleep(10000);
+	target_ready(argc, argv, 3);
 	pthread_barrier_init(&ready, NULL, 3);
 	pthread_create(&h, NULL, holder_main, NULL);
 	pthread_setname_np(h, "holder");
 	pthread_create(&w, NULL, waiter_main, NULL);
 	pthread_setname_np(w, "waiter");
 	pthread_barrier_wait(&ready);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", argv[2]);
-	f = fopen(tmp, "w");
-	if (!f || fprintf(f, "holder_tid=%d waiter_tid=%d hold_ms=%ld\n",
-			  (int)holder_tid, (int)waiter_tid, hold_ms) < 0 ||
-	    fclose(f) || rename(tmp, argv[2])) {
-		perror("mutexhold_target: manifest");
+	if (target_manifest(argv[2], "holder_tid=%d waiter_tid=%d hold_ms=%ld\n",
+			    (int)holder_tid, (int)waiter_tid, hold_ms))
 		return 1;
-	}
 	pthread_join(h, NULL);
 	pthread_join(w, NULL);
 	usleep(100000);

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "target_sync.h"
+
 #define LIFETIME_NS 200000L
 #define IN_FLIGHT 256            /* threads not yet joined, at most */
 
@@ -41,7 +43,6 @@ int main(int argc, char **argv)
 {
 	static pthread_t ring[IN_FLIGHT];
 	long count, rate, i, period;
-	const char *wait_file = NULL;
 	struct timespec next;
 	int err;
 
@@ -49,12 +50,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: shortlived_target COUNT RATE_PER_S [--wait-for-file PATH]\n");
 		return 2;
 	}
-	if (argc == 5 && !strcmp(argv[3], "--wait-for-file"))
-		wait_file = argv[4];
-	printf("ready %d\n", (int)getpid());
-	fflush(stdout);
-	while (wait_file && access(wait_file, F_OK) != 0)
-		usleep(10000);
+	target_ready(argc, argv, 3);
 	period = 1000000000L / rate;
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (i = 0; i < count; i++) {

@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "target_sync.h"
+
 #define ANSWER "answer-after-delay"
 
 static long delay_ms;
@@ -66,17 +68,12 @@ int main(int argc, char **argv)
 {
 	struct sockaddr_in addr = { .sin_family = AF_INET };
 	socklen_t len = sizeof(addr);
-	const char *wait_file = NULL;
 	pthread_t r, sv;
-	char tmp[4096];
-	FILE *f;
 
 	if (argc < 3 || (delay_ms = atol(argv[1])) <= 0) {
 		fprintf(stderr, "usage: sockdelay_target DELAY_MS MANIFEST [--wait-for-file PATH]\n");
 		return 2;
 	}
-	if (argc == 5 && !strcmp(argv[3], "--wait-for-file"))
-		wait_file = argv[4];
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	listen_fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&addr, sizeof(addr)) ||
@@ -84,25 +81,18 @@ int main(int argc, char **argv)
 		perror("sockdelay_target: listen on 127.0.0.1");
 		return 1;
 	}
-	printf("ready %d\n", (int)getpid());
-	fflush(stdout);
-	while (wait_file && access(wait_file, F_OK) != 0)
-		usleep(10000);
+	target_ready(argc, argv, 3);
 	pthread_barrier_init(&ready, NULL, 2);
 	pthread_create(&sv, NULL, server_main, NULL);
 	pthread_setname_np(sv, "server");
 	pthread_create(&r, NULL, reader_main, &addr);
 	pthread_setname_np(r, "reader");
 	pthread_barrier_wait(&ready);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", argv[2]);
-	f = fopen(tmp, "w");
-	if (!f || fprintf(f, "reader_tid=%d server_tid=%d port=%d delay_ms=%ld bytes=%zu\n",
-			  (int)reader_tid, (int)server_tid, ntohs(addr.sin_port),
-			  delay_ms, strlen(ANSWER)) < 0 ||
-	    fclose(f) || rename(tmp, argv[2])) {
-		perror("sockdelay_target: manifest");
+	if (target_manifest(argv[2], "reader_tid=%d server_tid=%d port=%d "
+			    "delay_ms=%ld bytes=%zu\n", (int)reader_tid,
+			    (int)server_tid, ntohs(addr.sin_port), delay_ms,
+			    strlen(ANSWER)))
 		return 1;
-	}
 	pthread_join(r, NULL);
 	pthread_join(sv, NULL);
 	usleep(100000);

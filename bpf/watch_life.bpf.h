@@ -1,0 +1,172 @@
+/* Thread lifecycle for bpf/watch.bpf.c: the pthread_create uprobe (start
+ * routine), creation, rename and exit, and the flight recorder of exited
+ * threads. Included once, after watch.bpf.c's maps and helpers. */
+#ifndef TS_WATCH_LIFE_BPF_H
+#define TS_WATCH_LIFE_BPF_H
+
+/* pthread_create(thread, attr, start_routine, arg) in the target: remember
+ * start_routine for the child the calling thread is about to clone. */
+SEC("uprobe")
+int BPF_KPROBE(tsw_pcreate, void *thread, void *attr, void *start_routine)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct ts_wstats *s;
+	struct wstate *st;
+	__u64 t0;
+
+	if (t->tgid != targ_tgid || !targ_tgid)
+		return 0;
+	t0 = prog_begin(&s, TS_WPROG_UPROBE);
+	st = state_of(t, true);
+	if (st)
+		st->next_start_routine = (__u64)start_routine;
+	prog_end(s, TS_WPROG_UPROBE, t0);
+	return 0;
+}
+
+/* A new task: current is its creator. */
+SEC("tp_btf/task_newtask")
+int BPF_PROG(tsw_newtask, struct task_struct *task, u64 clone_flags)
+{
+	struct task_struct *cur;
+	struct ts_wev_create *e;
+	struct wstate *pst, *cst;
+	struct ts_wstats *s;
+	__u64 start = 0, t0;
+
+	if (task->tgid != targ_tgid || !targ_tgid)
+		return 0;
+	t0 = prog_begin(&s, TS_WPROG_NEWTASK);
+	cur = bpf_get_current_task_btf();
+	pst = state_of(cur, false);
+	if (pst && pst->next_start_routine) {
+		start = pst->next_start_routine;
+		pst->next_start_routine = 0;
+		cst = state_of(task, true);
+		if (cst)
+			cst->start_routine = start;
+	}
+	e = bpf_ringbuf_reserve(&ts_wevents, sizeof(*e), 0);
+	if (!e) {
+		count_lost();
+		goto out;
+	}
+	fill_hdr(&e->h, TS_WEV_CREATE, sizeof(*e), bpf_ktime_get_ns(), task);
+	e->parent_tid = cur->pid;
+	e->_pad0 = 0;
+	e->clone_flags = clone_flags;
+	e->start_routine = start;
+	submit(e);
+	count_emit(TS_WEV_CREATE);
+out:
+	prog_end(s, TS_WPROG_NEWTASK, t0);
+	return 0;
+}
+
+SEC("tp_btf/task_rename")
+int BPF_PROG(tsw_rename, struct task_struct *task, const char *comm)
+{
+	struct ts_wev_rename *e;
+	struct ts_wstats *s;
+	__u64 t0;
+
+	if (task->tgid != targ_tgid || !targ_tgid)
+		return 0;
+	t0 = prog_begin(&s, TS_WPROG_RENAME);
+	e = bpf_ringbuf_reserve(&ts_wevents, sizeof(*e), 0);
+	if (!e) {
+		count_lost();
+		goto out;
+	}
+	fill_hdr(&e->h, TS_WEV_RENAME, sizeof(*e), bpf_ktime_get_ns(), task);
+	__builtin_memset(e->new_comm, 0, sizeof(e->new_comm));
+	bpf_probe_read_kernel_str(e->new_comm, sizeof(e->new_comm), comm);
+	e->by_tid = bpf_get_current_pid_tgid();
+	e->_pad0 = 0;
+	submit(e);
+	count_emit(TS_WEV_RENAME);
+out:
+	prog_end(s, TS_WPROG_RENAME, t0);
+	return 0;
+}
+
+/* Fills the exit/totals body for t from its state (st may be NULL). */
+static __always_inline void fill_exit(struct ts_wev_exit *e,
+				      struct task_struct *t,
+				      struct wstate *st)
+{
+	e->start_ns = t->start_time;
+	e->cpu_ns = t->se.sum_exec_runtime;
+	e->run_delay_ns = t->sched_info.run_delay;
+	e->exit_code = t->exit_code;
+	e->flags = 0;
+	if (st) {
+		e->start_routine = st->start_routine;
+		__builtin_memcpy(&e->tot, &st->tot, sizeof(e->tot));
+		e->flags |= TS_WEXIT_F_TOTALS;
+	} else {
+		e->start_routine = 0;
+		__builtin_memset(&e->tot, 0, sizeof(e->tot));
+	}
+}
+
+static __always_inline void record_exit(struct ts_wev_exit *e)
+{
+	struct ts_recent_thread *r;
+	__u32 slot;
+
+	if (!rec_slots)
+		return;
+	slot = __sync_fetch_and_add(&rec_next, 1) % rec_slots;
+	r = bpf_map_lookup_elem(&ts_recent, &slot);
+	if (!r)
+		return;
+	r->tid = e->h.tid;
+	r->tgid = e->h.tgid;
+	__builtin_memcpy(r->comm, e->h.comm, sizeof(r->comm));
+	r->start_ns = e->start_ns;
+	r->cpu_ns = e->cpu_ns;
+	r->run_delay_ns = e->run_delay_ns;
+	r->start_routine = e->start_routine;
+	r->exit_code = e->exit_code;
+	r->abi_version = TS_ABI_VERSION;
+	__builtin_memcpy(&r->tot, &e->tot, sizeof(r->tot));
+	r->exit_ns = e->h.ts_ns;
+}
+
+/* p (== current) exits: emit its lifetime, CPU time, totals, and keep them
+ * in the flight recorder. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(tsw_exit, struct task_struct *p, bool group_dead)
+{
+	struct ts_wev_exit *e;
+	struct ts_wstats *s;
+	struct wstate *st;
+	__u64 t0;
+
+	if (p->tgid != targ_tgid || !targ_tgid)
+		return 0;
+	t0 = prog_begin(&s, TS_WPROG_EXIT);
+	st = state_of(p, false);
+	if (st && st->pending)
+		emit_wait(p, st, TS_WEV_WAIT, TS_WAIT_F_FLUSHED);
+	e = bpf_ringbuf_reserve(&ts_wevents, sizeof(*e), 0);
+	if (!e) {
+		count_lost();
+		goto out;
+	}
+	fill_hdr(&e->h, TS_WEV_EXIT, sizeof(*e), bpf_ktime_get_ns(), p);
+	fill_exit(e, p, st);
+	if (group_dead)
+		e->flags |= TS_WEXIT_F_GROUP_DEAD;
+	record_exit(e);
+	submit(e);
+	count_emit(TS_WEV_EXIT);
+out:
+	if (st)
+		st->tid = 0;          /* free the slot */
+	prog_end(s, TS_WPROG_EXIT, t0);
+	return 0;
+}
+
+#endif
