@@ -1,0 +1,76 @@
+# libFuzzer targets: tests/fuzz/fuzz_<name>.c becomes $(BUILD)/fuzz/fuzz_<name>,
+# built with clang -fsanitize=fuzzer,address,undefined together with the
+# project sources it exercises (compiled again with clang and the same
+# sanitizers into $(BUILD)/fuzz/obj; the gcc objects are not reused).
+#
+#   make fuzz                    every target for FUZZ_SECONDS (default 60)
+#                                each, from its seed corpus
+#                                tests/fuzz/corpus/<name>/; fails on any
+#                                crash, leak, timeout or broken invariant
+#   make fuzz FUZZ_ONLY="range names" FUZZ_SECONDS=10
+#   make fuzz-build              build them only
+#   make fuzz-seeds              rewrite the seed corpora (seedgen.c)
+#
+# Not part of `all`: the fuzzers need clang's libFuzzer runtime and take a
+# while to build; CI runs `make fuzz` with a short FUZZ_SECONDS.
+FUZZ_CC      ?= $(CLANG)
+FUZZ_SECONDS ?= 60
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -std=gnu11 \
+                -pthread $(WARN)
+FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_ONLY    ?= $(FUZZ_NAMES)
+FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
+
+# What each target links, besides its own file.
+FUZZ_UP      := $(patsubst %,src/uploadd/%.c,multipart validate)
+FUZZ_TS_PURE := $(patsubst %,src/taskscope/%.c,classify waitgraph \
+                snapshot_model snapshot_decode describe fdinfo syscalls \
+                output_text output_json output_folded recorder_describe) \
+                $(COMMON_SRCS)
+FUZZ_TS_UNW  := $(patsubst %,src/taskscope/%.c,unwind symbolize)
+FUZZ_DW_LIBS := -ldw -lelf -lz
+
+FUZZ_multipart_SRCS       := $(FUZZ_UP)
+FUZZ_upload_pp_SRCS       := $(FUZZ_UP)
+FUZZ_upload_pp_LIBS       := -lmicrohttpd
+FUZZ_names_SRCS           := $(patsubst %,src/uploadd/%.c,validate routes)
+FUZZ_range_SRCS           := src/uploadd/range.c
+FUZZ_snapshot_decode_SRCS := $(FUZZ_TS_PURE)
+FUZZ_snapshot_decode_LIBS := -ljansson
+FUZZ_classify_SRCS        := $(FUZZ_TS_PURE)
+FUZZ_unwind_SRCS          := $(FUZZ_TS_UNW)
+FUZZ_unwind_LIBS          := $(FUZZ_DW_LIBS)
+FUZZ_watch_event_SRCS     := $(FUZZ_TS_PURE) $(FUZZ_TS_UNW) \
+                             $(patsubst %,src/taskscope/%.c,watch_event \
+                             watch_format watch_classify watch_threads \
+                             watch_summary watch_resolve)
+FUZZ_watch_event_LIBS     := -ljansson $(FUZZ_DW_LIBS)
+
+fobj = $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(1))
+
+.PHONY: fuzz fuzz-build fuzz-seeds
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: $(FUZZ_BINS)
+	@tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_ONLY)
+
+$(FUZZ_DIR)/seedgen: tests/fuzz/seedgen.c include/taskscope_abi.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(OPT) $(WARN) -std=gnu11 -o $@ $<
+
+fuzz-seeds: $(FUZZ_DIR)/seedgen
+	$< tests/fuzz/corpus
+
+$(FUZZ_DIR)/obj/%.o: %.c | $(GEN_HEADERS) $(BUILD)/gen/ts_syscall_names.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP \
+		-c -o $@ $<
+
+.SECONDEXPANSION:
+$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o $$(call fobj,$$(FUZZ_$$*_SRCS))
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(FUZZ_$*_LIBS)
+
+-include $(shell find $(FUZZ_DIR)/obj -name '*.d' 2>/dev/null)
