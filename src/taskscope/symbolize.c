@@ -171,8 +171,12 @@ int ts_symbolize(struct ts_unwinder *u, uint64_t pc, bool is_return_addr,
 	struct ts_symentry *e;
 	int rc;
 
-	if (key == 0) {
+	/* No module lies at pc 0 or above 2^63 (user space ends at 2^47);
+	 * a damaged stack can still yield such a pc, and its key would
+	 * alias another pc's (the shift drops bit 63). */
+	if (key == 0 || pc >> 63) {
 		memset(out, 0, sizeof(*out));
+		out->pc = pc;
 		return -ENOENT;
 	}
 	e = slot_for(c, key);

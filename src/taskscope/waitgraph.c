@@ -23,8 +23,10 @@ static long next_index(const struct ts_snapshot *s, const struct ts_thread *t)
 	pid_t h = holder_of(t);
 	const struct ts_thread *o;
 
-	if (h <= 0 || h == t->tid)
-		return h == t->tid ? t - s->threads : -1;
+	if (h <= 0)
+		return -1;   /* waits for no thread (a tid 0 is no self-wait) */
+	if (h == t->tid)
+		return t - s->threads;
 	o = ts_snapshot_find(s, h);
 	return o ? o - s->threads : -1;
 }
