@@ -8,10 +8,7 @@ TS_LIBS := -lbpf -lelf -ldw -lz
 # Every taskscope object may include a skeleton (all of bpf/*.bpf.c) or a
 # generated table: build them first (order-only; the real dependencies come
 # from -MMD).
-# (version.h is listed here because the generic rule's $(GEN_HEADERS) is
-# expanded before the Makefile adds it.)
-$(TS_OBJS): | $(BPF_SKELS) $(BUILD)/gen/ts_syscall_names.h \
-	$(BUILD)/gen/version.h
+$(TS_OBJS): | $(BPF_SKELS) $(BUILD)/gen/ts_syscall_names.h
 
 $(BUILD)/taskscope: $(TS_OBJS) $(COMMON_OBJS)
 	@mkdir -p $(@D)
