@@ -6,6 +6,7 @@
 #include "uploadd/http.h"
 #include "uploadd/ops.h"
 #include "uploadd/server.h"
+#include "uploadd/threaddump_http.h"
 
 struct debug_route {
 	const char *path;
@@ -25,6 +26,7 @@ static enum MHD_Result debug_metrics(struct uploadd_server *srv,
 static const struct debug_route debug_routes[] = {
 	{ "/healthz", ops_healthz },
 	{ "/metrics", debug_metrics },
+	{ "/debug/threads", threaddump_serve },
 };
 
 enum MHD_Result debug_handler(void *cls, struct MHD_Connection *c,

@@ -1,6 +1,6 @@
 /* The debug listener (loopback by default): operator endpoints kept off the
- * public port. A table of exact paths to handlers; /metrics and /healthz
- * today, and the place where /debug/threads will be added. */
+ * public port. A table of exact paths to handlers: /healthz, /metrics and
+ * /debug/threads (threaddump_http.h). */
 #ifndef UPLOADD_DEBUG_H
 #define UPLOADD_DEBUG_H
 

@@ -6,7 +6,9 @@
  * privileges are dropped, and only then do threads start. SIGTERM/SIGINT
  * are blocked in every thread and taken by sigwait() here, so no handler
  * runs in the middle of an upload; SIGPIPE is ignored (a Redis socket that
- * closes must give an error, not kill the process).
+ * closes must give an error, not kill the process). SIGRTMIN+4 is
+ * reserved for /debug/threads (threaddump_capture.h): every thread takes it,
+ * with SA_RESTART.
  */
 #include <errno.h>
 #include <signal.h>
@@ -21,6 +23,7 @@
 #include "uploadd/privs.h"
 #include "uploadd/redis_store.h"
 #include "uploadd/server.h"
+#include "uploadd/threaddump.h"
 
 /* Reads --redis-password-file and --token-file. */
 static int load_secrets(const struct uploadd_config *cfg,
@@ -79,6 +82,13 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* /debug/threads' signal handler, also before any thread. */
+	ret = threaddump_init();
+	if (ret < 0) {
+		log_err("cannot install the thread-dump signal handler: %s",
+			strerror(-ret));
+		goto out;
+	}
 
 	if (load_secrets(&cfg, &srv, &redis_password) < 0)
 		goto out;

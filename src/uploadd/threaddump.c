@@ -1,0 +1,239 @@
+/* Taking an in-process thread dump (see threaddump.h): list the threads,
+ * read /proc, ask each thread for its stack, symbolize, print. */
+#include "uploadd/threaddump.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "taskscope/symbolize.h"
+#include "taskscope/unwind.h"
+#include "uploadd/threaddump_capture.h"
+#include "uploadd/threaddump_proc.h"
+
+static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;
+/* libdw's view of our own modules, kept between dumps (dump_lock). */
+static struct ts_unwinder *self_unwinder;
+static unsigned long maps_hash;     /* of /proc/self/maps when it was made */
+static bool warned_syscall;
+
+int threaddump_init(void)
+{
+	return td_capture_init();
+}
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec t;
+
+	clock_gettime(id, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/* A hash of the executable mappings: a new one (dlopen) means the
+ * symbolizer must reload the module list. */
+static unsigned long hash_maps(void)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	unsigned long h = 5381;
+	char line[512];
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *perms = strchr(line, ' ');
+
+		if (!perms || perms[3] != 'x')
+			continue;
+		for (const char *p = line; *p; p++)
+			h = h * 33 + (unsigned char)*p;
+	}
+	fclose(f);
+	return h;
+}
+
+/* Remakes the symbolizer for our own pcs when the executable mappings
+ * changed since it was made (or there is none). Returns true when it
+ * remade it. */
+static bool symbolizer_refresh(void)
+{
+	unsigned long h = hash_maps();
+
+	if (self_unwinder && h == maps_hash)
+		return false;
+	ts_unwinder_free(self_unwinder);
+	self_unwinder = ts_unwinder_new(getpid());
+	if (!self_unwinder)
+		log_warn("/debug/threads: cannot read this process's modules "
+			 "with libdw: %s (stacks are shown as bare addresses)",
+			 strerror(errno));
+	maps_hash = h;
+	return true;
+}
+
+/* Symbolizes st into t->frames. Returns 0 or -ENOMEM. */
+static int symbolize_stack(struct ts_thread *t, const struct td_stack *st,
+			   bool *missed)
+{
+	struct ts_unwinder *u = self_unwinder; /* NULL: bare pcs */
+	int i;
+
+	t->frames = calloc((size_t)st->npcs, sizeof(*t->frames));
+	if (!t->frames)
+		return -ENOMEM;
+	t->nframes = st->npcs;
+	for (i = 0; i < st->npcs; i++) {
+		/* Every pc but an exact interrupted one is a return address:
+		 * look up pc - 1, inside the call. */
+		bool ret_addr = i > 0 || !st->first_exact;
+
+		t->frames[i].pc = st->pcs[i];
+		if (u && ts_symbolize(u, st->pcs[i], ret_addr, &t->frames[i]) ==
+		    -ENOENT)
+			*missed = true;
+	}
+	return 0;
+}
+
+/* Turns one answer into the thread's stack fields. */
+static int fill_stack(struct ts_thread *t, const struct td_stack *st,
+		      bool *missed)
+{
+	switch (st->answer) {
+	case TD_ANSWERED:
+		t->stack_status = st->truncated ? TS_STACK_TRUNCATED
+						: TS_STACK_COMPLETE;
+		if (st->truncated)
+			t->stack_note = st->npcs == 1 ?
+				"no unwind information past the signal frame" :
+				"deeper than the frames kept (64)";
+		return symbolize_stack(t, st, missed);
+	case TD_GONE:
+		t->exited = true;
+		t->state = TS_STATE_DEAD;
+		t->stack_status = TS_STACK_UNAVAILABLE;
+		t->stack_note = "exited during the dump";
+		return 0;
+	case TD_NO_ANSWER:
+		t->stack_status = TS_STACK_UNAVAILABLE;
+		t->stack_note = t->state == TS_STATE_UNINTERRUPTIBLE ?
+			"did not answer in time: in uninterruptible sleep, "
+			"a thread runs signal handlers only when the "
+			"syscall returns" :
+			"did not answer the dump signal in time";
+		return 0;
+	}
+	return 0;
+}
+
+/* Reads /proc for every thread. Threads gone before we looked are left
+ * out. Returns 0 or -errno; s->threads is allocated. */
+static int read_threads(struct ts_snapshot *s)
+{
+	pid_t *tids, self = gettid();
+	size_t n, i;
+	bool known;
+	int err;
+
+	err = td_proc_tids(&tids, &n);
+	if (err)
+		return err;
+	s->threads = calloc(n ? n : 1, sizeof(*s->threads));
+	if (!s->threads) {
+		free(tids);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		struct ts_thread *t = &s->threads[s->nthreads];
+
+		if (td_proc_read(tids[i], t, &known) < 0)
+			continue;
+		s->nthreads++;
+		if (t->tid == self) {
+			/* Its "syscall" is this very read of /proc. */
+			t->syscall_nr = -1;
+			continue;
+		}
+		if (!known && !warned_syscall) {
+			warned_syscall = true;
+			log_warn("/debug/threads: cannot read /proc/self/task/"
+				 "%d/syscall (the process is not dumpable "
+				 "after --user): dumps leave syscalls out",
+				 tids[i]);
+		}
+	}
+	free(tids);
+	return 0;
+}
+
+/* Fills s with a dump. Holds dump_lock. */
+static int take(struct ts_snapshot *s, unsigned timeout_ms)
+{
+	struct td_stack *st;
+	bool missed = false;
+	uint64_t t0, t1;
+	FILE *f;
+	size_t i;
+	int err;
+
+	s->pid = getpid();
+	s->taken_mono_ns = t0 = clock_ns(CLOCK_MONOTONIC);
+	s->taken_real_ns = clock_ns(CLOCK_REALTIME);
+	f = fopen("/proc/self/comm", "re");
+	if (f) {
+		if (fgets(s->comm, sizeof(s->comm), f))
+			s->comm[strcspn(s->comm, "\n")] = '\0';
+		fclose(f);
+	}
+	err = read_threads(s);
+	if (err)
+		return err;
+	st = calloc(s->nthreads ? s->nthreads : 1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	for (i = 0; i < s->nthreads; i++)
+		st[i].tid = s->threads[i].tid;
+	err = td_capture(st, s->nthreads, timeout_ms);
+	t1 = clock_ns(CLOCK_MONOTONIC);
+	s->collect_ms = (double)(t1 - t0) / 1e6;
+	if (!self_unwinder)
+		symbolizer_refresh();
+	for (i = 0; !err && i < s->nthreads; i++)
+		err = fill_stack(&s->threads[i], &st[i], &missed);
+	if (!err && missed && symbolizer_refresh()) {
+		/* A module mapped since the symbolizer was made: again. */
+		for (i = 0; i < s->nthreads; i++) {
+			free(s->threads[i].frames);
+			s->threads[i].frames = NULL;
+			s->threads[i].nframes = 0;
+		}
+		missed = false;
+		for (i = 0; !err && i < s->nthreads; i++)
+			err = fill_stack(&s->threads[i], &st[i], &missed);
+	}
+	s->unwind_ms = (double)(clock_ns(CLOCK_MONOTONIC) - t1) / 1e6;
+	free(st);
+	return err;
+}
+
+int threaddump_write(FILE *f, enum td_format fmt, unsigned timeout_ms)
+{
+	struct ts_snapshot s;
+	int err;
+
+	memset(&s, 0, sizeof(s));
+	pthread_mutex_lock(&dump_lock);
+	err = take(&s, timeout_ms);
+	/* Frames point into the symbolizer: print before anyone can
+	 * replace it. */
+	if (!err)
+		err = fmt == TD_FORMAT_JSON ? threaddump_json(f, &s)
+					    : threaddump_text(f, &s);
+	pthread_mutex_unlock(&dump_lock);
+	ts_snapshot_free(&s);
+	return err;
+}
