@@ -17,6 +17,16 @@ enum MHD_Result api_handler(void *cls, struct MHD_Connection *c,
 	(void)version;
 	if (!rq)
 		return MHD_NO;
+	if (rq->calls == 1) {
+		unsigned status;
+		const char *why = http_bad_framing(c, &status);
+
+		/* Answered at once, and the connection closed: what follows
+		 * this head is not parsed as another request. */
+		if (why)
+			return http_reply_error(c, rq, status, true,
+						"malformed request: %s", why);
+	}
 	if (!rq->routed) {
 		route_parse(url, &rq->route);
 		rq->routed = true;

@@ -29,6 +29,13 @@ void config_usage(FILE *f)
 "                                (default 127.0.0.1:9090; \"off\" disables)\n"
 "      --max-connections N       open connections per listener (default 512)\n"
 "      --connection-timeout SEC  close a client idle this long (default 30)\n"
+"      --header-timeout SEC      close a connection that has not sent a\n"
+"                                whole request head this long after it\n"
+"                                opened or got its last answer (default 10)\n"
+"      --min-body-rate BYTES     an upload body must average this many\n"
+"                                bytes/s once --connection-timeout has\n"
+"                                passed, or is cut off (default 1024; 0: no\n"
+"                                minimum)\n"
 "Storage and uploads:\n"
 "  -s, --storage DIR             where files are kept (default\n"
 "                                /var/lib/uploadd; created if missing)\n"
@@ -74,7 +81,8 @@ enum {
 	OPT_MAX_UPLOAD_SIZE, OPT_MAX_UPLOADS, OPT_LOCK_TTL, OPT_TOKEN_FILE,
 	OPT_REDIS_HOST, OPT_REDIS_PORT, OPT_REDIS_PASSWORD_FILE,
 	OPT_REDIS_CONNECT_TIMEOUT, OPT_REDIS_TIMEOUT, OPT_USER,
-	OPT_SHUTDOWN_GRACE, OPT_NO_ACCESS_LOG,
+	OPT_SHUTDOWN_GRACE, OPT_NO_ACCESS_LOG, OPT_HEADER_TIMEOUT,
+	OPT_MIN_BODY_RATE,
 };
 
 static const struct option long_opts[] = {
@@ -82,6 +90,8 @@ static const struct option long_opts[] = {
 	{ "debug-listen", required_argument, NULL, OPT_DEBUG_LISTEN },
 	{ "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
 	{ "connection-timeout", required_argument, NULL, OPT_CONN_TIMEOUT },
+	{ "header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT },
+	{ "min-body-rate", required_argument, NULL, OPT_MIN_BODY_RATE },
 	{ "storage", required_argument, NULL, 's' },
 	{ "max-upload-size", required_argument, NULL, OPT_MAX_UPLOAD_SIZE },
 	{ "max-uploads", required_argument, NULL, OPT_MAX_UPLOADS },
@@ -218,6 +228,8 @@ static void config_defaults(struct uploadd_config *cfg)
 	cfg->max_uploads = 128;
 	cfg->max_connections = 512;
 	cfg->connection_timeout_s = 30;
+	cfg->header_timeout_s = 10;
+	cfg->min_body_rate = 1024;
 	cfg->lock_ttl_ms = 60000;
 	cfg->shutdown_grace_s = 10;
 	cfg->access_log = true;
@@ -246,6 +258,14 @@ static int config_apply(struct uploadd_config *cfg, int opt, const char *arg,
 	case OPT_CONN_TIMEOUT:
 		bad = parse_uint(arg, 1, 86400, &cfg->connection_timeout_s);
 		want = "seconds, 1 to 86400";
+		break;
+	case OPT_HEADER_TIMEOUT:
+		bad = parse_uint(arg, 1, 86400, &cfg->header_timeout_s);
+		want = "seconds, 1 to 86400";
+		break;
+	case OPT_MIN_BODY_RATE:
+		bad = parse_uint(arg, 0, 1u << 30, &cfg->min_body_rate);
+		want = "bytes per second, 0 to 1073741824";
 		break;
 	case 's':
 		cfg->storage_dir = arg;
@@ -321,6 +341,25 @@ static const char *opt_name(int opt)
 	return "?";
 }
 
+/* True when the long option getopt_long just returned was typed in full.
+ * getopt_long also takes any unambiguous prefix ("--token" for
+ * --token-file), which would let a secret be given on the command line,
+ * and then show up in the error about a file of that name. *word is the
+ * option's own argv element (its value may follow an '='). */
+static bool spelled_out(char **argv, const struct option *o,
+			const char **word)
+{
+	/* A separate value is the last element consumed. */
+	int at = optarg && optind >= 2 && optarg == argv[optind - 1] ?
+		 optind - 2 : optind - 1;
+	size_t n = strlen(o->name);
+
+	*word = argv[at];
+	return strncmp(*word, "--", 2) == 0 &&
+	       strncmp(*word + 2, o->name, n) == 0 &&
+	       ((*word)[2 + n] == '\0' || (*word)[2 + n] == '=');
+}
+
 int config_parse(struct uploadd_config *cfg, int argc, char **argv, FILE *out,
 		 char *err, size_t errlen)
 {
@@ -329,9 +368,19 @@ int config_parse(struct uploadd_config *cfg, int argc, char **argv, FILE *out,
 	config_defaults(cfg);
 	optind = 0; /* full reset: tests parse several argv arrays */
 	opterr = 0;
+	idx = -1;
 	while ((opt = getopt_long(argc, argv, ":l:s:vhV", long_opts, &idx)) != -1) {
+		const char *word;
 		char name[48];
 
+		if (idx >= 0 && !spelled_out(argv, &long_opts[idx], &word)) {
+			/* Up to '=' only: never echo a value. */
+			snprintf(err, errlen, "unknown option '%.*s' (spell "
+				 "options out in full; see uploadd --help)",
+				 (int)strcspn(word, "="), word);
+			return -EINVAL;
+		}
+		idx = -1;
 		if (opt == 'h') {
 			config_usage(out);
 			return CONFIG_EXIT;
@@ -344,9 +393,10 @@ int config_parse(struct uploadd_config *cfg, int argc, char **argv, FILE *out,
 			const char *what = optind > 0 && optind <= argc ?
 					   argv[optind - 1] : "?";
 
-			snprintf(err, errlen, "%s '%s' (see uploadd --help)",
+			snprintf(err, errlen, "%s '%.*s' (see uploadd --help)",
 				 opt == '?' ? "unknown option" :
-				 "missing value for option", what);
+				 "missing value for option",
+				 (int)strcspn(what, "="), what);
 			return -EINVAL;
 		}
 		snprintf(name, sizeof(name), "--%s", opt_name(opt));

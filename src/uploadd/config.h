@@ -37,6 +37,10 @@ struct uploadd_config {
 	unsigned max_uploads;          /* concurrent */
 	unsigned max_connections;
 	unsigned connection_timeout_s; /* idle client */
+	unsigned header_timeout_s;     /* request head, from connect or the
+					* previous answer */
+	unsigned min_body_rate;        /* bytes/s an upload body must average
+					* after connection_timeout_s; 0: none */
 	unsigned lock_ttl_ms;
 	unsigned shutdown_grace_s;
 	const char *token_file;

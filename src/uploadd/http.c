@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -87,7 +88,7 @@ static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
 	const char *end = end_reason(toe);
 
 	(void)cls;
-	(void)c;
+	deadlines_request_done(c); /* the next request head is now due */
 	if (!rq)
 		return;
 	if (rq->cleanup)
@@ -154,6 +155,7 @@ struct MHD_Daemon *http_start(int fd, const struct http_options *o,
 		MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
 		MHD_OPTION_URI_LOG_CALLBACK, request_new, (void *)o,
 		MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
+		MHD_OPTION_NOTIFY_CONNECTION, deadlines_notify, o->deadlines,
 		MHD_OPTION_END);
 }
 
@@ -165,6 +167,7 @@ struct request *http_request(struct MHD_Connection *c, const char *method,
 
 	if (!rq || rq->calls++ > 0)
 		return rq;
+	deadlines_head_done(c);
 	snprintf(rq->method, sizeof(rq->method), "%s", method);
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci && ci->client_addr) {
@@ -178,6 +181,52 @@ struct request *http_request(struct MHD_Connection *c, const char *method,
 				  rq->peer, sizeof(rq->peer));
 	}
 	return rq;
+}
+
+struct framing {
+	unsigned cl_count;
+	const char *cl;      /* the first Content-Length */
+	bool cl_differ;      /* another one says something else */
+	const char *te;      /* Transfer-Encoding, if any */
+	unsigned te_count;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind,
+				     const char *key, const char *value)
+{
+	struct framing *f = cls;
+
+	(void)kind;
+	if (!key || !value)
+		return MHD_YES;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		if (f->cl_count++ && strcmp(f->cl, value) != 0)
+			f->cl_differ = true;
+		if (!f->cl)
+			f->cl = value;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		f->te = value;
+		f->te_count++;
+	}
+	return MHD_YES;
+}
+
+const char *http_bad_framing(struct MHD_Connection *c, unsigned *status)
+{
+	struct framing f = { 0 };
+
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
+	*status = MHD_HTTP_BAD_REQUEST;
+	if (f.te && f.cl_count)
+		return "both Content-Length and Transfer-Encoding: the body's "
+		       "length is ambiguous; send one of them";
+	if (f.cl_differ)
+		return "Content-Length headers that disagree; send one";
+	if (f.te && (f.te_count > 1 || strcasecmp(f.te, "chunked") != 0)) {
+		*status = MHD_HTTP_NOT_IMPLEMENTED;
+		return "a Transfer-Encoding other than chunked";
+	}
+	return NULL;
 }
 
 bool http_ready_to_answer(struct MHD_Connection *c, struct request *rq,

@@ -3,7 +3,8 @@
  *
  * Each daemon runs one thread per connection (MHD_USE_THREAD_PER_CONNECTION
  * with an internal polling thread, poll() so fd numbers are not limited),
- * with a connection limit and an idle timeout for slow clients. MHD is told
+ * with a connection limit, an idle timeout and a deadline for request heads
+ * (deadline.h) for slow clients. MHD is told
  * not to unescape request paths (routes.c decodes each segment itself). A
  * request context is created when the request line arrives (URI log
  * callback) and destroyed in the completion callback, which MHD also calls
@@ -21,6 +22,7 @@
 
 #include "common/json.h"
 #include "uploadd/config.h"
+#include "uploadd/deadline.h"
 #include "uploadd/routes.h"
 
 struct request {
@@ -47,6 +49,7 @@ struct http_options {
 	size_t memory_limit; /* per connection: read buffer and headers */
 	size_t thread_stack; /* bytes per connection thread */
 	bool access_log;
+	struct deadlines *deadlines; /* request-head deadlines, or NULL */
 };
 
 /* Binds and listens on a (port 0 picks a free one), before any thread
@@ -65,6 +68,15 @@ struct MHD_Daemon *http_start(int fd, const struct http_options *o,
  * ENOMEM. */
 struct request *http_request(struct MHD_Connection *c, const char *method,
 			     void **con_cls);
+
+/* Checks the body framing headers of c's request (RFC 9112 section 6):
+ * Content-Length and Transfer-Encoding together, Content-Length headers
+ * that disagree, or a transfer coding other than chunked. A front proxy
+ * may frame such a request differently from MHD (which takes the first
+ * Content-Length, or chunked over Content-Length, and keeps the connection
+ * open): the way requests get smuggled. Returns NULL when the framing is
+ * sound, else the reason; *status is then 400 or 501. Connection thread. */
+const char *http_bad_framing(struct MHD_Connection *c, unsigned *status);
 
 /* For handlers that answer without reading a body (everything but
  * uploads). Returns true when the caller should answer now: on the first

@@ -6,7 +6,7 @@
 
 /* Status codes uploadd answers with; anything else counts as "other". */
 static const unsigned known_codes[] = {
-	200, 201, 206, 304, 400, 401, 404, 405, 409, 411, 413, 415, 416, 422,
+	200, 201, 206, 304, 400, 401, 404, 405, 408, 409, 411, 413, 415, 416, 422,
 	500, 503, 507,
 };
 #define NCODES (sizeof(known_codes) / sizeof(known_codes[0]))
@@ -26,6 +26,7 @@ static struct {
 	atomic_ulong upload_bytes;
 	atomic_ulong download_bytes;
 	atomic_ulong redis_errors;
+	atomic_ulong slow_clients;
 	atomic_ulong buckets[NBUCKETS]; /* non-cumulative; summed on render */
 	atomic_ulong duration_count;
 	atomic_ulong duration_sum_us;
@@ -83,6 +84,11 @@ void metrics_redis_error(void)
 	atomic_fetch_add_explicit(&m.redis_errors, 1, memory_order_relaxed);
 }
 
+void metrics_slow_client(void)
+{
+	atomic_fetch_add_explicit(&m.slow_clients, 1, memory_order_relaxed);
+}
+
 static unsigned long get(atomic_ulong *v)
 {
 	return atomic_load_explicit(v, memory_order_relaxed);
@@ -132,6 +138,10 @@ int metrics_render(FILE *f)
 	fprintf(f, "# HELP uploadd_redis_errors_total Failed Redis calls.\n"
 		"# TYPE uploadd_redis_errors_total counter\n"
 		"uploadd_redis_errors_total %lu\n", get(&m.redis_errors));
+	fprintf(f, "# HELP uploadd_slow_clients_closed_total Connections "
+		"closed for sending no request head within --header-timeout.\n"
+		"# TYPE uploadd_slow_clients_closed_total counter\n"
+		"uploadd_slow_clients_closed_total %lu\n", get(&m.slow_clients));
 	fprintf(f, "# HELP uploadd_download_bytes_total Bytes of files sent.\n"
 		"# TYPE uploadd_download_bytes_total counter\n"
 		"uploadd_download_bytes_total %lu\n", get(&m.download_bytes));

@@ -32,6 +32,9 @@ void metrics_download_bytes(uint64_t bytes);
 /* A Redis call failed (connect, timeout, lost connection, error reply). */
 void metrics_redis_error(void);
 
+/* A slow client was cut off (no request head within --header-timeout). */
+void metrics_slow_client(void);
+
 /* Writes every metric to f. Returns 0 or -EIO. Any thread. */
 int metrics_render(FILE *f);
 

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const mp_names[MP_FIELD_COUNT] = {
 	[MP_FIELD_FILE] = "file",
@@ -11,6 +12,15 @@ static const char *const mp_names[MP_FIELD_COUNT] = {
 	[MP_FIELD_VERSION] = "version",
 	[MP_FIELD_SHA256] = "sha256",
 };
+
+bool mp_is_form_data(const char *ct)
+{
+	static const char want[] = "multipart/form-data";
+
+	return ct && strncasecmp(ct, want, sizeof(want) - 1) == 0 &&
+	       (ct[sizeof(want) - 1] == ';' || ct[sizeof(want) - 1] == ' ' ||
+		ct[sizeof(want) - 1] == '\0');
+}
 
 void mp_init(struct mp_state *st)
 {

@@ -62,6 +62,10 @@ struct mp_state {
 	char detail[128];   /* why the last call failed */
 };
 
+/* True when a Content-Type header value is multipart/form-data (any
+ * parameters; case-insensitive). Pure. */
+bool mp_is_form_data(const char *content_type);
+
 /* Resets st for a new body. */
 void mp_init(struct mp_state *st);
 

@@ -2,6 +2,7 @@
 #include "uploadd/redis_conn.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -29,7 +30,6 @@ static unsigned pool_len;
 static atomic_bool redis_down;
 
 static __thread redisContext *tls_conn;
-static __thread bool tls_conn_reused; /* came from the pool or a prior call */
 static __thread char tls_err[256];
 
 static char server[300];
@@ -233,16 +233,36 @@ static redisContext *conn_open(int *err)
 	return c;
 }
 
-/* The calling thread's connection: its own, else an idle one, else new. */
+/* True when an idle connection is still open: nothing to read, no hang-up.
+ * A Redis that exited or restarted has closed it (FIN): using it would
+ * fail only after sending, when a command's outcome can no longer be
+ * known. */
+static bool conn_alive(const redisContext *c)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN | POLLRDHUP };
+
+	return !c->err && poll(&p, 1, 0) == 0;
+}
+
+/* The calling thread's connection: its own, else an idle one, else new;
+ * never one Redis has closed (then the idle ones are stale too). */
 static redisContext *conn_get(int *err)
 {
+	if (tls_conn && !conn_alive(tls_conn)) {
+		conn_drop();
+		pool_flush();
+	}
 	if (tls_conn)
 		return tls_conn;
 	pthread_mutex_lock(&pool_lock);
-	if (pool_len > 0)
+	while (pool_len > 0 && !tls_conn) {
 		tls_conn = pool[--pool_len];
+		if (!conn_alive(tls_conn)) {
+			redisFree(tls_conn);
+			tls_conn = NULL;
+		}
+	}
 	pthread_mutex_unlock(&pool_lock);
-	tls_conn_reused = tls_conn != NULL;
 	if (!tls_conn)
 		tls_conn = conn_open(err);
 	if (tls_conn)
@@ -250,37 +270,27 @@ static redisContext *conn_get(int *err)
 	return tls_conn;
 }
 
-/* A connection that was idle may have been closed by a restarted Redis:
- * then the command is retried once on a fresh one. */
+/* Sent once, never retried: after an error past the send the command may
+ * have run, and only the caller knows whether running it twice is safe
+ * (see redis_conn.h for which errors those are). */
 redisReply *rconn_command(int argc, const char **argv, const size_t *len,
 			  int *err)
 {
-	for (int attempt = 0; attempt < 2; attempt++) {
-		redisContext *c = conn_get(err);
-		redisReply *r;
-		bool reused = tls_conn_reused;
+	redisContext *c = conn_get(err);
+	redisReply *r;
 
-		if (!c) {
-			note_reachable(false);
-			return NULL;
-		}
-		tls_conn_reused = true;
-		r = redisCommandArgv(c, argc, argv, len);
-		if (r) {
-			note_reachable(true);
-			return r;
-		}
-		*err = io_error(c, argv[0]);
-		conn_drop();
-		if (reused && *err == -ECONNRESET) {
-			/* Redis closed it (restarted?): the idle ones are
-			 * stale too. Retry once on a new connection. */
-			pool_flush();
-			continue;
-		}
+	if (!c) {
 		note_reachable(false);
-		break;
+		return NULL;
 	}
+	r = redisCommandArgv(c, argc, argv, len);
+	if (r) {
+		note_reachable(true);
+		return r;
+	}
+	*err = io_error(c, argv[0]);
+	conn_drop();
+	note_reachable(false);
 	return NULL;
 }
 

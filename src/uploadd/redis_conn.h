@@ -6,14 +6,16 @@
  * on every connection, and AUTH is sent when a password is configured.
  * After any I/O error the connection is dropped and the next call
  * reconnects, so a restarted Redis is picked up without restarting uploadd;
- * a stale pooled connection (Redis restarted) empties the pool and the
- * call is retried once. Losing Redis and getting it back are each logged
- * once. Every failure counts in metrics and leaves a one-line description
- * for rconn_strerror().
+ * an idle connection Redis has closed (it restarted) is noticed before use
+ * and replaced, and the pool emptied. Losing Redis and getting it back are
+ * each logged once. Every failure counts in metrics and leaves a one-line
+ * description for rconn_strerror().
  *
- * Errors are negative errno values: -ECONNREFUSED (cannot connect),
- * -ETIMEDOUT, -ECONNRESET (connection lost), -EACCES (password refused),
- * -EPROTO (error or unexpected reply), -EIO, -ENOMEM.
+ * Errors are negative errno values. Before the command was sent (it did
+ * not run): -ECONNREFUSED (cannot connect), -EACCES (password refused),
+ * -ENOMEM. After it was sent, with no reply (it may or may not have run):
+ * -ETIMEDOUT, -ECONNRESET (connection lost), -EIO. A reply that is an
+ * error or unexpected: -EPROTO.
  */
 #ifndef UPLOADD_REDIS_CONN_H
 #define UPLOADD_REDIS_CONN_H
@@ -48,9 +50,10 @@ void rconn_cleanup(void);
 /* Computes s->sha. Returns 0 or -ENOMEM. Start-up. */
 int rconn_script_prepare(struct redis_script *s);
 
-/* Runs one command on the thread's connection. Returns the reply (caller
- * frees with freeReplyObject; error replies included) or NULL with *err
- * set. The command must be idempotent: it may be sent twice. */
+/* Runs one command on the thread's connection, sent once. Returns the
+ * reply (caller frees with freeReplyObject; error replies included) or
+ * NULL with *err set (see above for which errors leave the outcome
+ * unknown). */
 redisReply *rconn_command(int argc, const char **argv, const size_t *len,
 			  int *err);
 

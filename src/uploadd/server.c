@@ -57,6 +57,12 @@ int server_start(struct uploadd_server *srv)
 		.thread_stack = CONN_THREAD_STACK,
 		.access_log = cfg->access_log,
 	};
+	if (deadlines_start(&srv->deadlines, cfg->header_timeout_s) < 0) {
+		log_err("cannot start the request-deadline thread (out of "
+			"memory or threads?)");
+		return -1;
+	}
+	srv->api_opts.deadlines = &srv->deadlines;
 	srv->debug_opts = srv->api_opts;
 	srv->debug_opts.max_connections = DEBUG_CONNECTIONS;
 	srv->debug_opts.memory_limit = DEBUG_MEMORY_LIMIT;
@@ -128,6 +134,7 @@ void server_run_until_signal(struct uploadd_server *srv, const sigset_t *sigs)
 
 void server_close(struct uploadd_server *srv)
 {
+	deadlines_stop(&srv->deadlines); /* no daemon runs any more */
 	if (srv->api_fd >= 0)
 		close(srv->api_fd);
 	if (srv->debug_fd >= 0)

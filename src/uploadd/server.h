@@ -16,6 +16,7 @@
 
 #include "uploadd/auth.h"
 #include "uploadd/config.h"
+#include "uploadd/deadline.h"
 #include "uploadd/http.h"
 #include "uploadd/storage.h"
 
@@ -29,6 +30,7 @@ struct uploadd_server {
 	unsigned api_port, debug_port;
 	struct MHD_Daemon *api, *debug;
 	struct http_options api_opts, debug_opts;
+	struct deadlines deadlines; /* request heads, both listeners */
 };
 
 /* Binds the API and (unless off) debug sockets. Returns 0, or -1 after
@@ -45,7 +47,8 @@ int server_start(struct uploadd_server *srv);
  * file and releases its lock). Main thread. */
 void server_run_until_signal(struct uploadd_server *srv, const sigset_t *sigs);
 
-/* Closes sockets no daemon took over. */
+/* Stops the request-deadline thread and closes sockets no daemon took
+ * over. After the daemons stopped (or never started). */
 void server_close(struct uploadd_server *srv);
 
 #endif

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/time.h>
 
 #include "common/log.h"
@@ -26,6 +25,9 @@
 /* After an error, how much more of a body of unknown length is read and
  * dropped before the connection is closed instead. */
 #define DISCARD_MAX (16u * 1024 * 1024)
+/* A commit whose reply was lost is asked again this long, this often. */
+#define COMMIT_RESOLVE_MS 5000
+#define COMMIT_RETRY_MS   200
 
 struct upload {
 	struct uploadd_server *srv;
@@ -202,6 +204,27 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind,
 	return MHD_YES;
 }
 
+/* Records the metadata. When Redis went away after the commit was sent,
+ * it may have been stored: asking again is safe (for the same token and
+ * path the script answers "stored" if the first one was) and is done
+ * until Redis gives an answer or COMMIT_RESOLVE_MS pass. *unknown is set
+ * when it still did not: then the metadata may name the object. */
+static int upload_commit_meta(struct upload *up, int64_t t, bool *unknown)
+{
+	const struct timespec pause = { 0, COMMIT_RETRY_MS * 1000000L };
+	struct timespec start;
+	int r = rstore_commit(&up->meta, up->token, t);
+
+	*unknown = r == -ETIMEDOUT || r == -ECONNRESET || r == -EIO;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (*unknown && http_elapsed(&start) * 1000 < COMMIT_RESOLVE_MS) {
+		nanosleep(&pause, NULL);
+		r = rstore_commit(&up->meta, up->token, t);
+		*unknown = r < 0;
+	}
+	return r;
+}
+
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -217,6 +240,7 @@ static void upload_finish(struct upload *up)
 	char sha[SHA256_HEX_LEN + 1];
 	int64_t t = now_ms();
 	enum MHD_Result whole = MHD_destroy_post_processor(up->pp);
+	bool unknown;
 	int err, r;
 
 	up->pp = NULL;
@@ -251,7 +275,21 @@ static void upload_finish(struct upload *up)
 		upload_fail_storage(up, "commit the file", err);
 		return;
 	}
-	r = rstore_commit(m, up->token, t);
+	r = upload_commit_meta(up, t, &unknown);
+	if (r != RSTORE_OK && unknown) {
+		/* Perhaps recorded: keep the file it would name (an orphan at
+		 * worst, never metadata without its file). */
+		log_warn("the metadata of \"%s\" version \"%s\" may or may not "
+			 "be in Redis (%s); kept %s/%s (delete it if Redis has "
+			 "no file:%s:%s)", m->filename, m->version,
+			 rstore_strerror(), up->srv->store.path, m->path,
+			 m->filename, m->version);
+		upload_fail(up, MHD_HTTP_SERVICE_UNAVAILABLE, "metadata store "
+			    "unavailable while recording the upload (%s): it may "
+			    "or may not be stored; GET its /meta to know",
+			    rstore_strerror());
+		return;
+	}
 	if (r != RSTORE_OK) {
 		/* Not recorded, so not stored: take the file back out. */
 		storage_remove(&up->srv->store, m->path);
@@ -314,16 +352,6 @@ static void upload_cleanup(struct request *rq, bool aborted)
 	rq->state = NULL;
 }
 
-/* True when the Content-Type is multipart/form-data (any parameters). */
-static bool is_multipart(const char *ct)
-{
-	static const char want[] = "multipart/form-data";
-
-	return ct && strncasecmp(ct, want, sizeof(want) - 1) == 0 &&
-	       (ct[sizeof(want) - 1] == ';' || ct[sizeof(want) - 1] == ' ' ||
-		ct[sizeof(want) - 1] == '\0');
-}
-
 /* First call: set up, or decide an early answer (status set). */
 static void upload_begin(struct upload *up, struct MHD_Connection *c)
 {
@@ -351,7 +379,7 @@ static void upload_begin(struct upload *up, struct MHD_Connection *c)
 	}
 	ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 					 MHD_HTTP_HEADER_CONTENT_TYPE);
-	if (!is_multipart(ct)) {
+	if (!mp_is_form_data(ct)) {
 		upload_fail(up, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
 			    "POST /upload takes multipart/form-data with fields "
 			    "file, filename, version (and optionally sha256)");
@@ -380,6 +408,19 @@ static void upload_begin(struct upload *up, struct MHD_Connection *c)
 			    "request: the Content-Type has no boundary");
 }
 
+/* True when the body has averaged under --min-body-rate since
+ * --connection-timeout passed: every byte restarts MHD's idle timeout, so
+ * a client trickling its body would otherwise hold a connection, an
+ * upload slot and the lock for as long as it likes. */
+static bool body_too_slow(const struct uploadd_config *cfg,
+			  const struct request *rq)
+{
+	double late = http_elapsed(&rq->start) - cfg->connection_timeout_s;
+
+	return cfg->min_body_rate && late > 0 &&
+	       (double)rq->bytes_in < late * cfg->min_body_rate;
+}
+
 enum MHD_Result upload_handle(struct uploadd_server *srv,
 			      struct MHD_Connection *c, struct request *rq,
 			      const char *data, size_t *size)
@@ -400,6 +441,14 @@ enum MHD_Result upload_handle(struct uploadd_server *srv,
 	}
 	if (*size > 0) {
 		rq->bytes_in += *size;
+		if (body_too_slow(srv->cfg, rq)) {
+			log_debug(1, "cut off an upload body trickling in under "
+				  "%u bytes/s (--min-body-rate)",
+				  srv->cfg->min_body_rate);
+			upload_fail(up, MHD_HTTP_REQUEST_TIMEOUT, "the body "
+				    "arrives too slowly");
+			return MHD_NO;
+		}
 		if (!up->status && rq->bytes_in > up->body_limit)
 			upload_fail(up, MHD_HTTP_CONTENT_TOO_LARGE,
 				    "the body is larger than the limit of %" PRIu64

@@ -13,6 +13,13 @@
  * Last call: complete the body, join the pipeline, check the expected
  * sha256 (422), rename into place and fsync, commit metadata to Redis (one
  * atomic script that also frees the lock), answer 201 with the metadata.
+ * A commit whose reply is lost (Redis died or hung after receiving it) is
+ * asked again for a few seconds; if its outcome stays unknown, the file is
+ * kept, since the metadata may name it, and the answer is 503.
+ *
+ * A body that averages under --min-body-rate once --connection-timeout
+ * has passed is cut off (the connection is closed): a trickle of bytes
+ * would otherwise hold the connection for ever (slowloris).
  *
  * Whatever happens, including a client that disconnects or a daemon
  * shutdown, the request's cleanup (run by http.c from MHD's completion

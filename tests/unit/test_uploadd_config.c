@@ -96,6 +96,19 @@ static void test_usage_errors(void **state)
 	assert_int_equal(parse(&cfg, stdout, "extra", NULL), -EINVAL);
 	assert_non_null(strstr(err, "unexpected argument 'extra'"));
 	assert_null(strchr(err, '\n'));
+	/* Abbreviations are refused: "--token SECRET" must not become
+	 * --token-file, and the value is never echoed. */
+	assert_int_equal(parse(&cfg, stdout, "--token", "s3cret", NULL), -EINVAL);
+	assert_non_null(strstr(err, "unknown option '--token'"));
+	assert_int_equal(parse(&cfg, stdout, "--redis-pass=s3cret", NULL), -EINVAL);
+	assert_null(strstr(err, "s3cret"));
+	assert_int_equal(parse(&cfg, stdout, "--bogus=s3cret", NULL), -EINVAL);
+	assert_null(strstr(err, "s3cret"));
+	assert_int_equal(parse(&cfg, stdout, "--header-timeout", "5",
+			       "--min-body-rate=0", "-s", "--x", NULL), CONFIG_RUN);
+	assert_int_equal(cfg.header_timeout_s, 5);
+	assert_int_equal(cfg.min_body_rate, 0);
+	assert_string_equal(cfg.storage_dir, "--x");
 }
 
 static void test_help_and_version(void **state)
