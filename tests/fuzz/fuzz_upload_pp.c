@@ -20,7 +20,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdbool.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -46,16 +45,6 @@ static struct MHD_Daemon *daemon_;
 static int listen_fd = -1;
 static int completed;        /* completion callbacks, this input */
 static int answered;         /* responses queued, this input */
-
-/* upload.c's test: multipart/form-data, any parameters. */
-static bool is_multipart(const char *ct)
-{
-	static const char want[] = "multipart/form-data";
-
-	return ct && strncasecmp(ct, want, sizeof(want) - 1) == 0 &&
-	       (ct[sizeof(want) - 1] == ';' || ct[sizeof(want) - 1] == ' ' ||
-		ct[sizeof(want) - 1] == '\0');
-}
 
 static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind,
 				const char *key, const char *filename,
@@ -132,7 +121,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 		FZ_ASSERT(rq != NULL);
 		*con_cls = rq;
 		mp_init(&rq->mp);
-		if (!is_multipart(MHD_lookup_connection_value(
+		if (!mp_is_form_data(MHD_lookup_connection_value(
 			    c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE)))
 			rq->status = MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
 		else if (!(rq->pp = MHD_create_post_processor(c, PP_BUFFER,
