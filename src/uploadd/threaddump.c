@@ -124,7 +124,9 @@ static int fill_stack(struct ts_thread *t, const struct td_stack *st,
 			"did not answer in time: in uninterruptible sleep, "
 			"a thread runs signal handlers only when the "
 			"syscall returns" :
-			"did not answer the dump signal in time";
+			"did not answer the dump signal in time (busy in "
+			"a long syscall such as fsync, or blocking the "
+			"signal)";
 		return 0;
 	}
 	return 0;

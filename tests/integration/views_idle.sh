@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Scenario (a), tools/scenarios/idle.sh, checked on its JSON: idle, neither
+# uploadd's in-process dump nor taskscope snapshot shows a per-upload
+# thread, and both agree on the long-lived threads and their names; under
+# taskscope watch, every upload of a burst shows one up-hash (hash_main)
+# and one up-write (write_main) thread, each with a lifetime.
+source "$(dirname "$0")/lib/common.sh"
+require_bpf
+require_cmd redis-server "apt-get install redis-server"
+
+out=$TEST_TMP/out
+SC_BURST=8 "$TS_ROOT/tools/scenarios/idle.sh" --build "$TS_BUILD" --no-build \
+	--json "$out" > "$TEST_TMP/scenario.log" 2>&1 ||
+	{ tail -30 "$TEST_TMP/scenario.log" >&2; fail "tools/scenarios/idle.sh failed"; }
+
+python3 - "$out" 8 <<'PY' || fail "JSON checks failed (results: $out, log: $TEST_TMP/scenario.log)"
+import json, sys
+out, burst = sys.argv[1], int(sys.argv[2])
+per = ("up-hash", "up-write")
+proc = json.load(open(f"{out}/idle/inprocess.json"))
+kern = json.load(open(f"{out}/idle/snapshot.json"))
+assert proc["schema"] == kern["schema"] == "taskscope.snapshot/1"
+assert proc["source"] == "uploadd" and kern["source"] == "taskscope"
+assert proc["pid"] == kern["pid"]
+for doc in (proc, kern):
+    names = [t["name"] for t in doc["threads"]]
+    assert not [n for n in names if n in per], f"{doc['source']}: per-upload threads while idle: {names}"
+def long_lived(doc):
+    return sorted((t["tid"], t["name"]) for t in doc["threads"] if t["name"] != "MHD-connection")
+assert long_lived(proc) == long_lived(kern), f"long-lived threads differ: {long_lived(proc)} vs {long_lived(kern)}"
+names = [n for _, n in long_lived(proc)]
+assert names.count("MHD-listen") == 2 and proc["comm"] in names, names
+# Same thread, same stack innermost app function in both views.
+kt = {t["tid"]: t for t in kern["threads"]}
+for t in proc["threads"]:
+    if t["tid"] in kt and t["name"] != "MHD-connection":
+        assert t["stack_status"] == "complete", t
+        pf = [f["function"] for f in t["stack"]][-2:]
+        kf = [f["function"] for f in kt[t["tid"]]["stack"]][-2:]
+        assert pf == kf, f"{t['tid']} outermost frames: {pf} vs {kf}"
+
+ev = [json.loads(l) for l in open(f"{out}/watch.jsonl")]
+assert ev[-1]["type"] == "summary" and ev[-1]["lost"] == 0, ev[-1]
+creates = {e["tid"]: e for e in ev if e["type"] == "create"}
+exits = {e["tid"]: e for e in ev if e["type"] == "exit"}
+for name, routine in (("up-hash", "hash_main"), ("up-write", "write_main")):
+    mine = [e for e in exits.values() if e["name"] == name]
+    assert len(mine) == burst, f"{len(mine)} {name} exits for {burst} uploads"
+    for e in mine:
+        assert e["start_routine"] == routine, e
+        assert e["lifetime_ns"] > 0, e
+        c = creates.get(e["tid"])
+        assert c and c["start_routine"] == routine and c["parent_tid"], (e, c)
+res = json.load(open(f"{out}/scenario.json"))
+assert res["idle_process_upload_threads"] == 0 and res["idle_kernel_upload_threads"] == 0
+assert res["watch_up_hash"] == res["watch_up_write"] == burst, res
+assert res["long_lived_agree"] is True
+statuses = open(f"{out}/upload_statuses.txt").read().split()
+assert statuses == ["201"] * burst, statuses
+print(f"ok: idle views agree on {len(names)} long-lived threads; watch saw {burst}+{burst} per-upload threads")
+PY
+echo PASS

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Scenario (c), tools/scenarios/slow_redis.sh, checked on its JSON: while
+# Redis is paused, taskscope snapshot shows an uploadd thread blocked in a
+# socket read whose peer port is Redis's port, with uploadd's Redis wrapper
+# (rconn_command, around hiredis) in its stack; uploadd's own dump has the
+# same thread and stack but no peer and no duration; the upload survives
+# the dump's signal and completes once Redis resumes.
+source "$(dirname "$0")/lib/common.sh"
+require_bpf
+require_cmd redis-server "apt-get install redis-server"
+
+out=$TEST_TMP/out
+"$TS_ROOT/tools/scenarios/slow_redis.sh" --build "$TS_BUILD" --no-build \
+	--json "$out" > "$TEST_TMP/scenario.log" 2>&1 ||
+	{ tail -30 "$TEST_TMP/scenario.log" >&2; fail "tools/scenarios/slow_redis.sh failed"; }
+
+python3 - "$out" <<'PY' || fail "JSON checks failed (results: $out, log: $TEST_TMP/scenario.log)"
+import json, sys
+out = sys.argv[1]
+res = json.load(open(f"{out}/scenario.json"))
+proc = json.load(open(f"{out}/capture/inprocess.json"))
+kern = json.load(open(f"{out}/capture/snapshot.json"))
+port = res["redis_port"]
+blocked = [t for t in kern["threads"] if (t["blocked_on"] or {}).get("kind") == "read"
+           and ((t["blocked_on"] or {}).get("fd") or {}).get("peer_port") == port]
+assert len(blocked) == 1, f"threads reading from Redis's port {port}: {len(blocked)}"
+k = blocked[0]
+fd = k["blocked_on"]["fd"]
+assert fd["type"] == "tcp" and fd["peer"].endswith(f":{port}"), fd
+kf = [f["function"] for f in k["stack"]]
+assert "rconn_command" in kf and "rstore_lock" in kf, kf
+assert kf.index("redisCommandArgv") < kf.index("rconn_command"), kf
+assert k["off_cpu_ns"] is not None and k["off_cpu_ns"] > 0
+p = [t for t in proc["threads"] if t["tid"] == k["tid"]]
+assert p, f"thread {k['tid']} missing from the in-process dump"
+p = p[0]
+assert p["syscall"] and p["syscall"]["name"] == "read", p["syscall"]
+assert "rconn_command" in [f["function"] for f in p["stack"]]
+assert p["blocked_on"] is None and p["off_cpu_ns"] is None
+assert res["blocked_tid"] == k["tid"] and res["peer_port"] == port
+assert res["upload_status"] == 201, res
+assert res["upload_ms"] >= res["pause_ms"] - 1000, res
+print(f"ok: thread {k['tid']} read from {fd['peer']} in rconn_command for {k['off_cpu_ns']/1e6:.0f} ms")
+PY
+echo PASS
