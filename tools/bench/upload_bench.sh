@@ -82,7 +82,7 @@ done
 if [ $quick -eq 1 ]; then
 	dur_small=2 dur_big=3 sink_small=2 sink_big=2 floor_small=1 floor_big=2 dd_mib=256
 else
-	dur_small=8 dur_big=30 sink_small=4 sink_big=8 floor_small=3 floor_big=6 dd_mib=1024
+	dur_small=6 dur_big=30 sink_small=3 sink_big=6 floor_small=3 floor_big=5 dd_mib=1024
 fi
 
 # A relative --build is relative to the repository, as make's BUILD is.
@@ -150,37 +150,41 @@ elapsed=$(($(date +%s) - t_start))
 
 # The method, for the doc: what ran where, and how long.
 bench_notes() {
+	local dev redis_v
+	dev=$(df -P "$data" | awk 'NR == 2 { print $1 }')
+	redis_v=$(redis-server --version | sed -n 's/.*v=\([0-9.]*\).*/\1/p')
 	cat <<EOF
-Method: \`loadgen\` (tools/bench, C, one epoll thread; why not wrk: see the
-top of tools/bench/loadgen.c) sends multipart uploads (fields filename,
-version, file; a new filename/version per request) over keep-alive
-connections, one request after another on each. \`sink\` (tools/bench/sink.c)
-is the reference server: it reads each body into memory, drops it and
-answers 201. \`durable_floor\` (tools/bench/durable_floor.c) is the file
-system's own limit: as many threads as connections repeat uploadd's storage
-protocol (create a temp file, write, fdatasync, rename, fsync the directory)
-with no HTTP, hashing or Redis. Runs alternate sink, floor, uploadd, sink...
-so background load hits all alike. Durations: 4 KiB and 1 MiB points
-${dur_small} s against uploadd, ${sink_small} s against the sink, ${floor_small} s for the floor; 16 MiB
-points ${dur_big} s, ${sink_big} s and ${floor_big} s; at the deadline no new request starts and
-those in flight finish. uploadd runs with
-its defaults (access log on, --max-uploads 128) plus the test harness's
-Redis timeouts, storage in a new directory per run under
-\`$STORE_ROOT\` ($fstype on $(df -P "$data" | awk 'NR == 2 { print $1 }'), the repository's disk, not tmpfs),
-against a private
-redis-server $(redis-server --version | sed -n 's/.*v=\([0-9.]*\).*/\1/p') on loopback without persistence. uploadd is
-restarted for every run, with empty storage and Redis FLUSHALL: its peak RSS
-is that run's VmHWM, and its CPU is the utime+stime delta over the run
-(/proc/PID/stat). Files of 16 MiB and 1 GiB runs are deleted as each run
-ends; those of 4 KiB and 1 MiB runs only at the end, because on this file
-system (ext4 without a journal) deleting thousands of files makes file
-creation in the following minutes up to 4x dearer (ext4's recently_deleted
-check; see bench_store_init in tools/bench/bench_lib.sh). The 1 GiB upload
-is \`curl -F filename=... -F version=1 -F file=@src-1g.bin\` (random bytes;
-uploadd's sha256 answer is checked against the file's).
-Load average at start ${load_start}, at end $(cut -d' ' -f1-3 /proc/loadavg); the
-full invocation took ${elapsed} s. Other work on this 2-core machine during the
-run shows up as spread between min and max.
+Method: \`loadgen\` (tools/bench/loadgen.c: C, one epoll thread; why not
+wrk is said at its top) sends multipart uploads (fields filename, version,
+file; a new filename/version per request) over keep-alive connections, one
+request after another on each. \`sink\` (tools/bench/sink.c) is the
+reference server: it reads each body into memory, drops it and answers 201.
+\`durable_floor\` (tools/bench/durable_floor.c) is the file system's own
+limit: as many threads as connections repeat uploadd's storage protocol
+(create a temp file, write, fdatasync, rename, fsync the directory) with no
+HTTP, hashing or Redis. Runs alternate sink, floor, uploadd, sink... so
+background load hits all alike. Durations: 4 KiB and 1 MiB points ${dur_small} s
+against uploadd, ${sink_small} s against the sink, ${floor_small} s for the floor; 16 MiB points
+${dur_big} s, ${sink_big} s and ${floor_big} s. At the deadline no new request starts and those in
+flight finish.
+
+uploadd runs with its defaults (access log on, --max-uploads 128) plus the
+test harness's Redis timeouts, against a private redis-server ${redis_v} on
+loopback without persistence, with storage in a new directory per run under
+\`$STORE_ROOT\` ($fstype on $dev, the repository's disk, not tmpfs). uploadd
+is restarted for every run, with Redis FLUSHALL: its peak RSS is that run's
+VmHWM, and its CPU is the utime+stime delta over the run (/proc/PID/stat).
+Files of 16 MiB and 1 GiB runs are deleted as each run ends; those of 4 KiB
+and 1 MiB runs only at the end, because on this file system (ext4 without a
+journal) deleting thousands of files makes file creation in the following
+minutes up to 4x dearer (ext4's recently_deleted check; see
+bench_store_init in tools/bench/bench_lib.sh). The 1 GiB upload is
+\`curl -F filename=... -F version=1 -F file=@src-1g.bin\` (random bytes, read
+from the page cache; uploadd's sha256 answer is checked against the file's).
+
+Load average at start ${load_start}, at end $(cut -d' ' -f1-3 /proc/loadavg); the full
+invocation took ${elapsed} s. Other work on this 2-core machine during the run
+shows up as spread between min and max.
 EOF
 }
 BENCH_MACHINE=$("$root/tools/bench/machine.sh")
