@@ -60,6 +60,7 @@ include $(wildcard tests/unit/build.mk)
 include $(wildcard tests/targets/build.mk)
 include $(wildcard tools/build.mk)
 include $(wildcard tests/fuzz/build.mk)
+include $(wildcard tools/dist/install.mk)
 
 .PHONY: all setup test test-unit test-integration check-sanitize check-tsan \
         chaos demo clean
