@@ -8,15 +8,22 @@
  * is, every syscall of every task on the machine takes the slow tracing path.
  * A wait is seen at sched_switch instead: when a target thread goes off CPU
  * to sleep, bpf_task_pt_regs(prev) already holds the syscall and arguments
- * it sleeps in, so uncontended futex calls (which never sleep) cost nothing,
- * and a wait costs two task-storage touches and a few loads. Every program
- * exits after one compare for tasks of other processes. Short waits are
- * filtered here, at the end of the wait, and only add to per-thread totals.
+ * it sleeps in, so uncontended futex calls (which never sleep) cost nothing.
+ * Every program exits after one compare for tasks of other processes.
+ *
+ * A short wait reads no clock: bpf_ktime_get_ns() costs ~100 ns a call on
+ * this VM (a retpolined clocksource read), which twice per wait was most of
+ * watch's cost in the futex ping-pong. Both ends come from the scheduler's
+ * own bookkeeping in one clock (rq->clock, sched_clock): the sleep starts
+ * at sched_info.last_arrival + the CPU time of that stint, and ends when the
+ * thread is queued again, sched_info.last_queued, still set at switch-in.
+ * Only a long wait reads the monotonic clock, once, to place itself in time.
  *
  * Completing a wait record:
- *   switch-out   record syscall, object, futex word (current == the thread)
- *   sched_waking who woke it (current == the waker)
- *   switch-in    duration; >= min_block: emit, or leave it pending for
+ *   switch-out   record syscall, object, start (current == the thread)
+ *   sched_waking who woke it, into this CPU's ring (current == the waker)
+ *   switch-in    duration; >= min_block: find the waker, emit, or leave it
+ *                pending for
  *   sock_recv_length  the bytes a socket read returned (current == thread)
  *   rseq_update  (--stacks) the user stack, copied on the thread's way back
  *                to user mode after the wait, when its stack is still
@@ -47,6 +54,7 @@ const volatile __u32 rec_slots = TS_RECENT_DEFAULT;
 const volatile __u32 self_time;      /* 1: time a sample of runs here */
 const volatile __u32 state_mask = 32767;  /* ts_wstate slots - 1 */
 const volatile __u64 wake_bytes = 1 << 20;  /* wake user space past this */
+const volatile __u32 nr_cpus = 1;    /* possible CPUs, for the waker rings */
 
 #define NR_READ 0
 #define NR_POLL 7
@@ -88,14 +96,15 @@ struct wstate {
 	__u32 blocked;               /* between switch-out and wakeup */
 	__u32 pending;               /* cur is complete but not yet emitted */
 	__u32 stuck_reported;
-	__u64 cpu_at_start;          /* se.sum_exec_runtime at switch-out: a
-				      * wakeup that sees another value is not
-				      * for the wait recorded here */
+	__u64 cpu_at_start;          /* se.sum_exec_runtime at switch-out: it
+				      * names this wait (the thread does not
+				      * run while asleep) */
+	__u64 start_sched;           /* sleep start, scheduler clock */
 	__u64 start_routine;         /* this thread's, from its creator */
 	__u64 next_start_routine;    /* stashed by pthread_create for a child */
 	struct ts_wait cur;
 	struct ts_thread_totals tot;
-	__u8 _pad[16];
+	__u8 _pad[8];
 };
 _Static_assert(sizeof(struct wstate) % 64 == 0, "wstate: whole cache lines");
 
@@ -127,6 +136,37 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ts_wstats);
 } ts_wstats SEC(".maps");
+
+/* Who woke whom, per CPU: sched_waking runs in the waker and must not
+ * touch the sleeper's slot (another CPU's cache line, on the wakeup's
+ * critical path), so it appends here; the sleeper's switch-in looks its
+ * waker up only for a long wait. */
+#define WAKE_RING 16
+#define WAKE_RING_CPUS 128           /* CPUs searched for a waker */
+
+struct wake_rec {
+	__u32 wakee;                 /* tid woken */
+	__u32 waker_tid, waker_tgid;
+	__s32 waker_nr;              /* syscall the waker was in */
+	__u64 wakee_cpu;             /* wakee's se.sum_exec_runtime: the wait */
+	__u64 a0, a4;                /* waker's syscall args 0 and 4 (di, r8) */
+	__u64 waker_task;            /* for its name, read only if needed */
+	__u32 op;                    /* waker's syscall arg 1 (futex op) */
+	__u32 irq;                   /* woken from an interrupt */
+};
+
+struct wake_ring {
+	__u32 head;
+	__u32 _pad;
+	struct wake_rec r[WAKE_RING];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wake_ring);
+} ts_wakers SEC(".maps");
 
 __u64 rec_next;                      /* next flight-recorder slot */
 
@@ -264,8 +304,7 @@ static __always_inline __u32 wait_class(__s32 nr)
 
 /* Starts st->cur from the syscall t sleeps in (its saved user registers). */
 static __always_inline void wait_begin(struct wstate *st,
-				       struct task_struct *t, __u64 now,
-				       __u32 state)
+				       struct task_struct *t, __u32 state)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
 	__s32 nr = -1;
@@ -279,7 +318,7 @@ static __always_inline void wait_begin(struct wstate *st,
 	}
 	st->cur.syscall = nr;
 	st->cur.cls = wait_class(nr);
-	st->cur.start_ns = now;
+	st->cur.start_ns = 0;       /* monotonic: set once the wait is long */
 	st->cur.wake_ns = 0;
 	st->cur.end_ns = 0;
 	st->cur.sched_state = state;
@@ -324,8 +363,15 @@ static __always_inline void add_totals(struct wstate *st, __u64 dur)
 }
 
 /* prev goes off CPU. current == prev, so its user memory is readable. */
-static __always_inline void switch_out(struct task_struct *t, __u32 state,
-				       __u64 now)
+/* When t, going off CPU now, went off: the stint began at last_arrival
+ * (scheduler clock) and lasted sum - prev_sum of CPU time. */
+static __always_inline __u64 sched_departure(struct task_struct *t)
+{
+	return t->sched_info.last_arrival + t->se.sum_exec_runtime -
+	       t->se.prev_sum_exec_runtime;
+}
+
+static __always_inline void switch_out(struct task_struct *t, __u32 state)
 {
 	struct wstate *st;
 
@@ -338,24 +384,116 @@ static __always_inline void switch_out(struct task_struct *t, __u32 state,
 	 * every wait, and by the wakeup a mutex word and owner are cleared
 	 * anyway. The waker (a mutex's previous owner) and the stack tell
 	 * the kind; the stuck and adopt passes read the word. */
-	wait_begin(st, t, now, state);
+	wait_begin(st, t, state);
 	st->cpu_at_start = t->se.sum_exec_runtime;
+	st->start_sched = sched_departure(t);
 	st->blocked = 1;
+}
+
+/* The record of who woke tid for the wait named by wakee_cpu, from any
+ * CPU's ring; NULL if gone (overwritten) or never seen. */
+static __always_inline struct wake_rec *find_waker(__u32 tid, __u64 wakee_cpu)
+{
+	__u32 zero = 0, cpu, i;
+
+	for (cpu = 0; cpu < WAKE_RING_CPUS && cpu < nr_cpus; cpu++) {
+		struct wake_ring *ring =
+			bpf_map_lookup_percpu_elem(&ts_wakers, &zero, cpu);
+
+		if (!ring)
+			continue;
+		for (i = 0; i < WAKE_RING; i++)
+			if (ring->r[i].wakee == tid &&
+			    ring->r[i].wakee_cpu == wakee_cpu)
+				return &ring->r[i];
+	}
+	return NULL;
+}
+
+/* Copies the waker of st's wait into st->cur; for a futex wait, whether
+ * it was in a futex wake of the same address (then it released it). */
+static __always_inline void note_waker(struct wstate *st, __u32 tid)
+{
+	struct wake_rec *w = find_waker(tid, st->cpu_at_start);
+	struct task_struct *waker;
+
+	if (!w)
+		return;
+	st->cur.waker_tid = w->waker_tid;
+	st->cur.waker_tgid = w->waker_tgid;
+	st->cur.waker_syscall = w->waker_nr;
+	waker = (struct task_struct *)w->waker_task;
+	bpf_probe_read_kernel(st->cur.waker_comm, sizeof(st->cur.waker_comm),
+			      &waker->comm);
+	st->cur.flags |= TS_WAIT_F_WAKER;
+	if (w->irq) {
+		st->cur.flags |= TS_WAIT_F_WAKER_IRQ;
+		return;
+	}
+	if (st->cur.cls == TS_WAIT_FUTEX &&
+	    (w->waker_nr == NR_FUTEX || w->waker_nr == NR_FUTEX_WAKE) &&
+	    (w->a0 == st->cur.obj ||
+	     (w->waker_nr == NR_FUTEX && (w->op & FUTEX_CMD_MASK) == FUTEX_WAKE_OP &&
+	      w->a4 == st->cur.obj)))
+		st->cur.flags |= TS_WAIT_F_WAKER_FUTEX;
+}
+
+/* next comes back on a CPU (current is still prev). Its wait lasted from
+ * start_sched to when it was queued again (sched_info.last_queued, cleared
+ * only after this tracepoint). Short: clear it, nothing else. Long: place
+ * it in monotonic time, find its waker, emit it or leave it pending for
+ * its bytes (tsw_recv) or stack (tsw_rseq). */
+static __always_inline void switch_in(struct task_struct *t)
+{
+	struct wstate *st = state_of(t, false);
+	__u64 queued, dur, now;
+
+	if (!st || !st->blocked)
+		return;
+	st->blocked = 0;
+	queued = t->sched_info.last_queued;
+	/* No enqueue seen (woken before it left the run queue): no wait. */
+	if (!queued || queued <= st->start_sched)
+		return;
+	dur = queued - st->start_sched;
+	if (dur < min_block_ns)
+		return;
+	now = bpf_ktime_get_ns();
+	/* The run-queue delay since the wakeup is unknown here: times are
+	 * placed at switch-in, the duration is exact. */
+	st->cur.wake_ns = now;
+	st->cur.end_ns = now;
+	st->cur.start_ns = now - dur;
+	add_totals(st, dur);
+	note_waker(st, t->pid);
+	if (st->cur.cls == TS_WAIT_READ || st->cur.cls == TS_WAIT_POLL) {
+		ts_task_fd_info(t, (__u32)st->cur.obj, &st->cur.fd);
+		st->cur.flags |= TS_WAIT_F_FD;
+	}
+	st->pending = 1;
+	if (want_stacks)
+		return;               /* tsw_rseq emits it with the stack */
+	if (st->cur.cls == TS_WAIT_READ && st->cur.fd.type == TS_FD_SOCKET)
+		return;               /* tsw_recv emits it with the bytes */
+	emit_wait(t, st, TS_WEV_WAIT, 0);
 }
 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(tsw_switch, bool preempt, struct task_struct *prev,
 	     struct task_struct *next, unsigned int prev_state)
 {
+	bool out = prev->tgid == targ_tgid, in = next->tgid == targ_tgid;
 	struct ts_wstats *s;
 	__u64 t0;
 
-	/* Preempted or yielding threads stay runnable: not a wait. Nothing
-	 * happens at switch-in: a wait ends at its wakeup (tsw_waking). */
-	if (prev->tgid != targ_tgid || !targ_tgid || preempt || !prev_state)
+	if ((!out && !in) || !targ_tgid)
 		return 0;
 	t0 = prog_begin(&s, TS_WPROG_SWITCH);
-	switch_out(prev, prev_state, bpf_ktime_get_ns());
+	/* Preempted or yielding threads stay runnable: not a wait. */
+	if (out && !preempt && prev_state)
+		switch_out(prev, prev_state);
+	if (in)
+		switch_in(next);
 	prog_end(s, TS_WPROG_SWITCH, t0);
 	return 0;
 }
@@ -373,86 +511,46 @@ static __always_inline bool on_irq_stack(struct task_struct *cur)
 	return here < base || here >= base + TS_THREAD_SIZE;
 }
 
-/* Who woke st's thread: current. For a futex wait, whether current was in
- * a futex wake of the same address (then it released the thread). */
-static __always_inline void note_waker(struct wstate *st)
-{
-	struct task_struct *cur = bpf_get_current_task_btf();
-	struct pt_regs *regs;
-
-	st->cur.waker_tid = cur->pid;
-	st->cur.waker_tgid = cur->tgid;
-	bpf_get_current_comm(st->cur.waker_comm, sizeof(st->cur.waker_comm));
-	st->cur.flags |= TS_WAIT_F_WAKER;
-	/* From an interrupt (timer expiry, device): no thread woke it.
-	 * preempt_count is not reachable (this kernel exports no per-CPU
-	 * data symbols), so tell by the stack we run on: interrupts run on
-	 * the CPU's IRQ stack, not on current's task stack. Softirqs run at
-	 * local_bh_enable (loopback TCP) do run on the task stack, and name
-	 * the thread that sent the data, which is right. */
-	if (!cur->pid || on_irq_stack(cur)) {
-		st->cur.flags |= TS_WAIT_F_WAKER_IRQ;
-		return;
-	}
-	regs = (struct pt_regs *)bpf_task_pt_regs(cur);
-	if (!regs)
-		return;
-	st->cur.waker_syscall = (__s32)regs->orig_ax;
-	if (st->cur.cls == TS_WAIT_FUTEX) {
-		__s32 nr = st->cur.waker_syscall;
-		__u32 op = (__u32)regs->si & FUTEX_CMD_MASK;
-
-		if ((nr == NR_FUTEX || nr == NR_FUTEX_WAKE) &&
-		    (regs->di == st->cur.obj ||
-		     (nr == NR_FUTEX && op == FUTEX_WAKE_OP &&
-		      regs->r8 == st->cur.obj)))
-			st->cur.flags |= TS_WAIT_F_WAKER_FUTEX;
-	}
-}
-
-/* p is woken: its wait ends. Runs in the waker's context (current). Short
- * waits end here untouched (the scheduler's own accounting gives the total
- * blocked time: lifetime - CPU time - run delay); long ones add to p's
- * totals and are emitted now, or left pending for their bytes (tsw_recv)
- * or stack (tsw_rseq). */
+/* p is woken; current is the waker. Appends to this CPU's waker ring and
+ * touches nothing of p's but what the wakeup itself just read. An
+ * interrupt (timer expiry, device) is told by the stack we run on:
+ * preempt_count is not reachable (this kernel exports no per-CPU data
+ * symbols), and interrupts run on the CPU's IRQ stack. Softirqs run at
+ * local_bh_enable (loopback TCP) do run on the task stack, and name the
+ * thread that sent the data, which is right. */
 SEC("tp_btf/sched_waking")
 int BPF_PROG(tsw_waking, struct task_struct *p)
 {
+	struct task_struct *cur;
 	struct ts_wstats *s;
-	struct wstate *st;
-	__u64 now, dur, t0;
+	struct wake_ring *ring;
+	struct wake_rec *w;
+	struct pt_regs *regs;
+	__u32 zero = 0;
+	__u64 t0;
 
 	if (p->tgid != targ_tgid || !targ_tgid)
 		return 0;
 	t0 = prog_begin(&s, TS_WPROG_WAKING);
-	st = state_of(p, false);
-	if (!st || !st->blocked)
+	ring = bpf_map_lookup_elem(&ts_wakers, &zero);
+	if (!ring)
 		goto out;
-	now = bpf_ktime_get_ns();
-	dur = now > st->cur.start_ns ? now - st->cur.start_ns : 0;
-	/* Nothing is written for a short wait: a write would pull the
-	 * slot's cache line over from the sleeper's CPU on every wakeup, on
-	 * the wakeup's critical path. Its blocked flag stays set until the
-	 * thread's next switch-out; the CPU-time check keeps a later wakeup
-	 * (of a sleep that raced past sched_switch unrecorded) from taking
-	 * this old start for its own. */
-	if (dur < min_block_ns || p->se.sum_exec_runtime != st->cpu_at_start)
-		goto out;
-	st->blocked = 0;
-	add_totals(st, dur);
-	st->cur.wake_ns = now;
-	st->cur.end_ns = now;
-	note_waker(st);
-	if (st->cur.cls == TS_WAIT_READ || st->cur.cls == TS_WAIT_POLL) {
-		ts_task_fd_info(p, (__u32)st->cur.obj, &st->cur.fd);
-		st->cur.flags |= TS_WAIT_F_FD;
+	w = &ring->r[ring->head++ & (WAKE_RING - 1)];
+	cur = bpf_get_current_task_btf();
+	w->wakee = p->pid;
+	w->wakee_cpu = p->se.sum_exec_runtime;
+	w->waker_tid = cur->pid;
+	w->waker_tgid = cur->tgid;
+	w->waker_task = (__u64)cur;
+	w->irq = !cur->pid || on_irq_stack(cur);
+	w->waker_nr = -1;
+	regs = (struct pt_regs *)bpf_task_pt_regs(cur);
+	if (regs && !w->irq) {
+		w->waker_nr = (__s32)regs->orig_ax;
+		w->a0 = regs->di;
+		w->a4 = regs->r8;
+		w->op = (__u32)regs->si;
 	}
-	st->pending = 1;
-	if (want_stacks)
-		goto out;             /* tsw_rseq emits it with the stack */
-	if (st->cur.cls == TS_WAIT_READ && st->cur.fd.type == TS_FD_SOCKET)
-		goto out;             /* tsw_recv emits it with the bytes */
-	emit_wait(p, st, TS_WEV_WAIT, 0);
 out:
 	prog_end(s, TS_WPROG_WAKING, t0);
 	return 0;

@@ -29,8 +29,6 @@ SEC("iter.s/task")
 int tsw_adopt(struct bpf_iter__task *ctx)
 {
 	struct task_struct *task = ctx->task;
-	__u64 now, cpu, arrival, last_run, queued, sched_now, off = 0;
-	struct task_struct *me = bpf_get_current_task_btf();
 	struct wstate *st;
 
 	if (!task || task->tgid != targ_tgid || !task->__state)
@@ -38,24 +36,16 @@ int tsw_adopt(struct bpf_iter__task *ctx)
 	st = state_of(task, true);
 	if (!st || st->blocked)
 		return 0;
-	now = bpf_ktime_get_ns();
-	/* The scheduler clock now, from this (running) thread: it got the
-	 * CPU at last_arrival and has run since, give or take a tick. */
-	ts_task_sched_times(me, &cpu, &arrival, &sched_now, &queued);
-	sched_now += arrival;
-	ts_task_sched_times(task, &cpu, &arrival, &last_run, &queued);
-	if (sched_now > arrival + last_run)
-		off = sched_now - (arrival + last_run);
-	wait_begin(st, task, now > off ? now - off : 0, task->__state);
+	/* Asleep since it last left the CPU: same clock as switch_out. */
+	wait_begin(st, task, task->__state);
 	st->cur.flags |= TS_WAIT_F_ADOPTED;
 	st->cpu_at_start = task->se.sum_exec_runtime;
+	st->start_sched = sched_departure(task);
 	read_futex_word(st, task);
 	st->blocked = 1;
 	return 0;
 }
 
-/* Iterator, every few ms with --stuck: a wait still going on past stuck_ns
- * is reported now, once, with the thread's registers and stack. */
 SEC("iter.s/task")
 int tsw_stuck(struct bpf_iter__task *ctx)
 {
@@ -63,7 +53,7 @@ int tsw_stuck(struct bpf_iter__task *ctx)
 	struct wev_wait_stack *e;
 	struct wstate *st;
 	__s32 orig_ax;
-	__u64 now;
+	__u64 now, sched_now;
 
 	if (!task || task->tgid != targ_tgid || !task->__state)
 		return 0;
@@ -71,9 +61,12 @@ int tsw_stuck(struct bpf_iter__task *ctx)
 	if (!st || !st->blocked || st->stuck_reported ||
 	    task->se.sum_exec_runtime != st->cpu_at_start)
 		return 0;             /* not asleep in the wait recorded */
-	now = bpf_ktime_get_ns();
-	if (now - st->cur.start_ns < stuck_ns)
+	/* The scheduler clock now, from this running thread (its stint so
+	 * far, as of its last accounting: at most a tick behind). */
+	sched_now = sched_departure(bpf_get_current_task_btf());
+	if (sched_now < st->start_sched + stuck_ns)
 		return 0;
+	now = bpf_ktime_get_ns();
 	st->stuck_reported = 1;
 	read_futex_word(st, task);
 	e = bpf_ringbuf_reserve(&ts_wevents, sizeof(*e), 0);
@@ -83,6 +76,7 @@ int tsw_stuck(struct bpf_iter__task *ctx)
 	}
 	__builtin_memcpy(&e->e.w, &st->cur, sizeof(e->e.w));
 	e->e.w.end_ns = now;
+	e->e.w.start_ns = now - (sched_now - st->start_sched);
 	if (e->e.w.cls == TS_WAIT_READ || e->e.w.cls == TS_WAIT_POLL) {
 		ts_task_fd_info(task, (__u32)e->e.w.obj, &e->e.w.fd);
 		e->e.w.flags |= TS_WAIT_F_FD;

@@ -198,6 +198,7 @@ void ts_recorder_snapshot(struct ts_snapshot *s, pid_t pid, uint64_t window_ns,
 	else if (ts_recorder_add(s, r))
 		log_warn("--recent: out of memory adding exited threads");
 	else if (!r->n)
-		log_debug(1, "--recent: %d recorder(s), no thread of %d exited "
-			  "in the window", r->maps, pid);
+		log_warn("--recent: no thread of process %d exited in the "
+			 "window by the %d running flight recorder(s) (is a "
+			 "`taskscope watch -p %d` running?)", pid, r->maps, pid);
 }

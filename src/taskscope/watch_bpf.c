@@ -185,6 +185,8 @@ static int configure(struct watch_probe *p, const struct watch_probe_opts *o)
 	s->rodata->self_time = p->self_time;
 	s->rodata->state_mask = o->state_slots - 1;
 	s->rodata->wake_bytes = o->ring_bytes / 8;
+	s->rodata->nr_cpus = libbpf_num_possible_cpus() > 0 ?
+			     libbpf_num_possible_cpus() : 1;
 	/* rseq_update only matters for --stacks: no cost otherwise. */
 	bpf_program__set_autoload(s->progs.tsw_rseq, o->stacks);
 	bpf_program__set_autoload(s->progs.tsw_stuck, o->stuck_ns != 0);

@@ -272,6 +272,9 @@ static int run(struct watch_session *s)
 	return TS_EXIT_OK;
 }
 
+/* The `taskscope watch` command (commands.h): argv[0] is "watch". Runs
+ * until Ctrl-C/SIGTERM, --duration or the target's exit and returns an exit
+ * code (exit_codes.h): 0 also when the target exited. Main thread. */
 int cmd_watch(int argc, char **argv)
 {
 	struct watch_session s;

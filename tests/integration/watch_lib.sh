@@ -29,13 +29,17 @@ start_target() {
 # stdout in $TEST_TMP/watch.out, stderr in $TEST_TMP/watch.err; returns
 # once the probes are attached. Sets WATCH_PID.
 start_watch() {
-	local i
+	local i before
 	rm -f "$TEST_TMP/watch.out" "$TEST_TMP/watch.err"   # no stale match
+	before=$(watch_bpf_ids)
 	"$TASKSCOPE" watch -p "$TARGET_PID" "$@" >"$TEST_TMP/watch.out" 2>"$TEST_TMP/watch.err" &
 	WATCH_PID=$!
 	track_pid "$WATCH_PID"
 	for i in $(seq 600); do
-		grep -q 'taskscope: watching' "$TEST_TMP/watch.err" 2>/dev/null && return 0
+		if grep -q 'taskscope: watching' "$TEST_TMP/watch.err" 2>/dev/null; then
+			OUR_BPF_IDS=$(comm -13 <(sort <<<"$before") <(watch_bpf_ids | sort) | tr '\n' ' ')
+			return 0
+		fi
 		kill -0 "$WATCH_PID" 2>/dev/null ||
 			fail "taskscope watch exited early: $(cat "$TEST_TMP/watch.err")"
 		sleep 0.05
@@ -58,23 +62,35 @@ wait_exit() {
 	wait "$pid" || EXIT_RC=$?
 }
 
-# Counts the BPF programs, maps and links of taskscope watch now loaded.
-watch_bpf_objects() {
-	local progs maps
-	progs=$(bpftool prog show 2>/dev/null | grep -c ' name tsw_' || true)
-	maps=$(bpftool map show 2>/dev/null | grep -cE ' name (ts_wstate|ts_wevents|ts_recent|ts_wstats|watch_bp)' || true)
-	echo $((progs + maps))
+# Lists the ids of the taskscope watch BPF programs ("p<id>") and maps
+# ("m<id>") loaded now, by any process.
+watch_bpf_ids() {
+	bpftool prog show 2>/dev/null | sed -n 's/^\([0-9]*\): .* name tsw_.*/p\1/p'
+	bpftool map show 2>/dev/null |
+		sed -n 's/^\([0-9]*\): .* name \(ts_wstate\|ts_wevents\|ts_recent\|ts_wstats\|ts_wakers\|watch_bp[a-z.]*\) .*/m\1/p'
 }
 
-# Fails unless no watch program or map is loaded (links go with them).
-# The kernel frees them asynchronously (RCU, workqueue) after the last fd
-# closes, so allow a moment.
+# The objects of the watch started last (start_watch records them): other
+# watches may run on this machine at the same time (other tests, people).
+watch_bpf_objects() {
+	local id n=0 now
+	now=$(watch_bpf_ids)
+	for id in ${OUR_BPF_IDS:-}; do
+		grep -qx "$id" <<<"$now" && n=$((n + 1))
+	done
+	echo $n
+}
+
+# Fails unless every program and map of our watch is gone (links go with
+# them). The kernel frees them asynchronously (RCU, workqueue) after the
+# last fd closes, so allow a moment.
 assert_no_watch_bpf() {
 	local n i
+	[ -n "${OUR_BPF_IDS:-}" ] || fail "no watch BPF objects were recorded (start_watch)"
 	for i in $(seq 50); do
 		n=$(watch_bpf_objects)
 		[ "$n" -eq 0 ] && return 0
 		sleep 0.1
 	done
-	[ "$n" -eq 0 ] || fail "$n watch BPF programs/maps left after $1: $(bpftool prog show | grep tsw_)"
+	fail "$n of our watch's BPF programs/maps left after $1: ids $OUR_BPF_IDS"
 }
