@@ -75,6 +75,9 @@ $(BUILD)/gen/version.h: FORCE
 	 [ -f $@ ] && [ "$$(cat $@)" = "$$line" ] || echo "$$line" > $@
 GEN_HEADERS += $(BUILD)/gen/version.h
 
+# Phony: with .SECONDARY above, a plain missing FORCE file counts as
+# up to date and the rules that use it (version.h) would never rerun.
+.PHONY: FORCE
 FORCE:
 
 # GEN_HEADERS is complete here: prerequisites are expanded when a rule is read.

@@ -34,7 +34,9 @@ sysusersdir    ?= $(PREFIX)/lib/sysusers.d
 # Where the unit reads its settings and secrets at run time (not installed).
 sysconfdir     ?= /etc
 
-DIST := $(BUILD)/dist
+# Generated files; a test installing under its own PREFIX points DIST at a
+# directory of its own, leaving $(BUILD)/dist as `make all` made it.
+DIST ?= $(BUILD)/dist
 DIST_FILES := $(DIST)/uploadd.8 $(DIST)/taskscope.8 $(DIST)/uploadd.service
 
 all: $(DIST_FILES)
@@ -99,8 +101,10 @@ uninstall: install-check-paths
 		for m in $(INSTALL_MAP); do \
 			IFS=: read -r src dir mode name <<< "$$m"; \
 			d="$(DESTDIR)$$dir"; \
-			while [ "$$d" != "$(DESTDIR)" ] && [ "$$d" != / ] && \
-			      rmdir "$$d" 2>/dev/null; do d=$$(dirname "$$d"); done; \
+			while [ "$$d" != "$(DESTDIR)" ] && [ "$$d" != / ]; do \
+				[ ! -e "$$d" ] || rmdir "$$d" 2>/dev/null || break; \
+				d=$$(dirname "$$d"); \
+			done; \
 		done; \
 	fi
 

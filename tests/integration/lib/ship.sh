@@ -37,3 +37,19 @@ same_set() {
 		fail "$what differ: only in $ln: [${only_l% }]; only in $rn: [${only_r% }]"
 	info "$what agree: $(printf '%s\n' "$left" | tr '\n' ' ')"
 }
+
+# Runs make on the repository's Makefile the way a user would run
+# `make install`, without touching this build: a make of our own (the flags
+# of the make running the tests, -j, BUILD, SANITIZE, stay outside), the
+# binaries and version.h used as built (-o: a sanitizer build would
+# otherwise be rebuilt without its flags, and version.h follow the tree),
+# and the generated man pages and unit (which carry PREFIX) written to
+# $TEST_TMP/dist instead of $TS_BUILD/dist. Args: make arguments.
+ship_make() {
+	local b
+	b=$(realpath --relative-to="$TS_ROOT" "$TS_BUILD")
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		make -s -C "$TS_ROOT" --no-print-directory BUILD="$b" \
+		DIST="$TEST_TMP/dist" -o "$b/uploadd" -o "$b/taskscope" \
+		-o "$b/gen/version.h" "$@"
+}
