@@ -1,19 +1,18 @@
 #!/usr/bin/env bash
-# The bash completions (tools/dist/completion/) load in a plain bash and
-# complete what they should: taskscope's commands and each command's flags
+# The bash completion (tools/dist/completion.bash) loads in a plain bash and
+# completes what it should: taskscope's commands and each command's flags
 # (the same sets as --help, both ways), process ids for -p, process names
 # for --comm, files for -o/--trace, directories for uploadd's --storage.
 # Each completion function is called the way bash calls it (COMP_WORDS,
 # COMP_CWORD, COMP_LINE, COMP_POINT set) in a fresh `bash --norc`, twice:
 # alone, and after bash-completion's own helpers (when installed), which
-# the scripts use when present.
+# the script uses when present. Installed, bash-completion finds it by
+# either command's name (completions/uploadd is a link to taskscope).
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/ship.sh"
 
-dir=$TS_ROOT/tools/dist/completion
-for f in "$dir"/taskscope.bash "$dir"/uploadd.bash; do
-	bash -n "$f" || fail "bash -n $f: syntax error"
-done
+script=$TS_ROOT/tools/dist/completion.bash
+bash -n "$script" || fail "bash -n $script: syntax error"
 
 helpers=/usr/share/bash-completion/bash_completion
 modes=(plain)
@@ -56,7 +55,7 @@ complete_words() {
 		COMPREPLY=()
 		"$fn" "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
 		printf "%s\n" "${COMPREPLY[@]+"${COMPREPLY[@]}"}"
-	' _ "$mode" "$dir/$1.bash" "$helpers" "$@" 2>"$TEST_TMP/complete.err" ||
+	' _ "$mode" "$script" "$helpers" "$@" 2>"$TEST_TMP/complete.err" ||
 		fail "[$mode] completing '$*' failed: $(cat "$TEST_TMP/complete.err")"
 	[ ! -s "$TEST_TMP/complete.err" ] ||
 		fail "[$mode] completing '$*' wrote to stderr: $(cat "$TEST_TMP/complete.err")"
@@ -95,8 +94,9 @@ cmds=$(contract commands-help <<<"$ts_help")
 up_flags=$("$TS_BUILD/uploadd" --help | contract flags-help)
 
 for mode in "${modes[@]}"; do
-	spec=$(bash --norc --noprofile -c 'source "$1" && complete -p taskscope' _ "$dir/taskscope.bash")
-	[ "$spec" = "complete -F _taskscope taskscope" ] || fail "complete -p taskscope: $spec"
+	spec=$(bash --norc --noprofile -c 'source "$1" && complete -p taskscope uploadd' _ "$script")
+	[ "$spec" = $'complete -F _taskscope taskscope\ncomplete -F _uploadd uploadd' ] ||
+		fail "complete -p taskscope uploadd: $spec"
 
 	# The examples of the brief.
 	expect "$mode" snapshot taskscope sn
@@ -131,4 +131,16 @@ for mode in "${modes[@]}"; do
 	expect "$mode" "" uploadd --redis-port ""
 	info "[$mode] all completions as expected"
 done
+# Installed: bash-completion's loader finds both by name, as on first TAB.
+if [ -r "$helpers" ]; then
+	ship_make PREFIX="$TEST_TMP/usr" install > "$TEST_TMP/install.log" 2>&1 ||
+		fail "make install PREFIX=$TEST_TMP/usr failed: $(tail -3 "$TEST_TMP/install.log")"
+	for c in taskscope uploadd; do
+		spec=$(HOME=$TEST_TMP XDG_DATA_DIRS=$TEST_TMP/usr/share bash --norc --noprofile -c '
+			source "$1" && __load_completion "$2" && complete -p "$2"' _ "$helpers" "$c" 2>&1) ||
+			fail "bash-completion does not load the installed completion of $c: $spec"
+		[ "$spec" = "complete -F _$c $c" ] || fail "installed completion of $c: $spec"
+	done
+	info "installed: bash-completion loads completions/taskscope and completions/uploadd by name"
+fi
 echo "ok"

@@ -23,7 +23,6 @@ check_prefix() {
 0644 $p/lib/sysusers.d/uploadd.conf
 0644 $p/sbin/not-ours
 0644 $p/share/bash-completion/completions/taskscope
-0644 $p/share/bash-completion/completions/uploadd
 0644 $p/share/doc/uploadd/redis-password.conf
 0644 $p/share/doc/uploadd/uploadd.default
 0644 $p/share/man/man8/taskscope.8
@@ -35,6 +34,10 @@ check_prefix() {
 	[ "$got" = "$(sort <<<"$want")" ] ||
 		fail "PREFIX=$prefix: installed tree differs: $(diff <(sort <<<"$want") <(printf '%s\n' "$got") | grep '^[<>]' | tr '\n' ' ')"
 	info "PREFIX=$prefix: $(grep -c . <<<"$want") files, modes as expected"
+	local links
+	links=$(cd "$dest" && find . -type l -printf '%p -> %l\n')
+	[ "$links" = "./${prefix#/}/share/bash-completion/completions/uploadd -> taskscope" ] ||
+		fail "PREFIX=$prefix: symbolic links installed: [$links], want completions/uploadd -> taskscope"
 
 	cmp -s "$p/sbin/uploadd" "$TS_BUILD/uploadd" || fail "installed uploadd is not the built one"
 	cmp -s "$p/sbin/taskscope" "$TS_BUILD/taskscope" || fail "installed taskscope is not the built one"

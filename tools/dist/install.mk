@@ -16,7 +16,8 @@
 #                                   install never writes to /etc and
 #                                   uninstall never deletes a config
 #   $(docdir)/redis-password.conf   example drop-in: AUTH to Redis
-#   $(bashcompdir)/taskscope, uploadd
+#   $(bashcompdir)/taskscope        completions for both programs, and
+#   $(bashcompdir)/uploadd -> taskscope
 #
 # uninstall removes exactly those files; with DESTDIR set it also removes
 # the directories left empty, up to DESTDIR (a staged tree ends up empty),
@@ -75,8 +76,10 @@ INSTALL_MAP = \
 	tools/dist/uploadd.sysusers:$(sysusersdir):0644:uploadd.conf \
 	tools/dist/uploadd.default:$(docdir):0644:uploadd.default \
 	tools/dist/redis-password.conf:$(docdir):0644:redis-password.conf \
-	tools/dist/completion/taskscope.bash:$(bashcompdir):0644:taskscope \
-	tools/dist/completion/uploadd.bash:$(bashcompdir):0644:uploadd
+	tools/dist/completion.bash:$(bashcompdir):0644:taskscope
+# Symbolic links: "directory name target". bash-completion loads a
+# command's completion by its name; one file serves both.
+INSTALL_LINKS = $(bashcompdir):uploadd:taskscope
 
 .PHONY: install uninstall install-check-paths
 
@@ -86,10 +89,23 @@ install: $(BUILD)/uploadd $(BUILD)/taskscope $(DIST_FILES) install-check-paths
 		$(INSTALL) -d "$(DESTDIR)$$dir"; \
 		echo "  INSTALL $(DESTDIR)$$dir/$$name"; \
 		$(INSTALL) -m "$$mode" "$$src" "$(DESTDIR)$$dir/$$name"; \
+	done; \
+	for l in $(INSTALL_LINKS); do \
+		IFS=: read -r dir name target <<< "$$l"; \
+		echo "  LINK    $(DESTDIR)$$dir/$$name -> $$target"; \
+		ln -sfn "$$target" "$(DESTDIR)$$dir/$$name"; \
 	done
 
 uninstall: install-check-paths
-	@set -e; for m in $(INSTALL_MAP); do \
+	@set -e; for l in $(INSTALL_LINKS); do \
+		IFS=: read -r dir name target <<< "$$l"; \
+		if [ -L "$(DESTDIR)$$dir/$$name" ] && \
+		   [ "$$(readlink "$(DESTDIR)$$dir/$$name")" = "$$target" ]; then \
+			echo "  RM      $(DESTDIR)$$dir/$$name"; \
+			rm -f "$(DESTDIR)$$dir/$$name"; \
+		fi; \
+	done; \
+	for m in $(INSTALL_MAP); do \
 		IFS=: read -r src dir mode name <<< "$$m"; \
 		if [ -e "$(DESTDIR)$$dir/$$name" ]; then \
 			echo "  RM      $(DESTDIR)$$dir/$$name"; \
