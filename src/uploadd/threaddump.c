@@ -19,11 +19,21 @@ static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;
 /* libdw's view of our own modules, kept between dumps (dump_lock). */
 static struct ts_unwinder *self_unwinder;
 static unsigned long maps_hash;     /* of /proc/self/maps when it was made */
-static bool warned_syscall;
+static bool warned_syscall, warned_modules;
+
+static unsigned long hash_maps(void);
 
 int threaddump_init(void)
 {
-	return td_capture_init();
+	int err = td_capture_init();
+
+	if (err)
+		return err;
+	/* Read our modules now, while still root: after --user the process
+	 * is not dumpable and libdw can no longer read /proc/self/auxv. */
+	self_unwinder = ts_unwinder_new(getpid());
+	maps_hash = hash_maps();
+	return 0;
 }
 
 static uint64_t clock_ns(clockid_t id)
@@ -62,16 +72,25 @@ static unsigned long hash_maps(void)
 static bool symbolizer_refresh(void)
 {
 	unsigned long h = hash_maps();
+	struct ts_unwinder *u;
 
 	if (self_unwinder && h == maps_hash)
 		return false;
-	ts_unwinder_free(self_unwinder);
-	self_unwinder = ts_unwinder_new(getpid());
-	if (!self_unwinder)
-		log_warn("/debug/threads: cannot read this process's modules "
-			 "with libdw: %s (stacks are shown as bare addresses)",
-			 strerror(errno));
 	maps_hash = h;
+	u = ts_unwinder_new(getpid());
+	if (!u) {
+		/* Keep the one made at start-up: most pcs still resolve. */
+		if (!warned_modules)
+			log_warn("/debug/threads: cannot read this process's "
+				 "modules with libdw: %s (%s)", strerror(errno),
+				 self_unwinder ? "pcs in modules loaded since "
+				 "start-up stay bare" : "stacks are shown as "
+				 "bare addresses");
+		warned_modules = true;
+		return false;
+	}
+	ts_unwinder_free(self_unwinder);
+	self_unwinder = u;
 	return true;
 }
 
@@ -202,8 +221,6 @@ static int take(struct ts_snapshot *s, unsigned timeout_ms)
 	err = td_capture(st, s->nthreads, timeout_ms);
 	t1 = clock_ns(CLOCK_MONOTONIC);
 	s->collect_ms = (double)(t1 - t0) / 1e6;
-	if (!self_unwinder)
-		symbolizer_refresh();
 	for (i = 0; !err && i < s->nthreads; i++)
 		err = fill_stack(&s->threads[i], &st[i], &missed);
 	if (!err && missed && symbolizer_refresh()) {

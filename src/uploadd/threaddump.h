@@ -23,8 +23,11 @@
 
 enum td_format { TD_FORMAT_TEXT, TD_FORMAT_JSON };
 
-/* Installs the signal handler behind the dump. Main thread, at start-up,
- * before any other thread. Returns 0 or -errno. */
+/* Installs the signal handler behind the dump and reads this process's
+ * module list for the symbolizer (it must happen before --user drops
+ * privileges: the process is not dumpable after). Main thread, at
+ * start-up, before any other thread. Returns 0 or -errno (a module list
+ * that cannot be read is not an error: dumps then show bare pcs). */
 int threaddump_init(void);
 
 /* Takes a dump of every thread and writes it to f in fmt. Dumps are
