@@ -84,7 +84,12 @@ cp /bin/sleep "$TEST_TMP/ship-sleeper-bin"
 "$TEST_TMP/ship-sleeper-bin" 600 &
 sleeper=$!
 track_pid "$sleeper"
-comm=$(cat "/proc/$sleeper/comm")
+# Until it has exec'd, the child is still called bash.
+for _ in $(seq 100); do
+	comm=$(cat "/proc/$sleeper/comm")
+	[ "$comm" = ship-sleeper-bi ] && break
+	sleep 0.05
+done
 [ "$comm" = ship-sleeper-bi ] || fail "the sleeper's comm is $comm"
 mkdir -p "$TEST_TMP/out/dir1"
 touch "$TEST_TMP/out/file1"
