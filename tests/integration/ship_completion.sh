@@ -68,7 +68,7 @@ expect() {
 	shift 2
 	got=$(complete_words "$mode" "$@" | sort)
 	[ "$got" = "$(sort <<<"$want")" ] ||
-		fail "[$mode] completing '$*' gave [$(tr '\n' ' ' <<<"$got")], want [$(tr '\n' ' ' <<<"$want")]"
+		fail "[$mode] completing '$*' gave [$(tr '\n' ' ' <<<"$got")], want [$(tr '\n' ' ' <<<"$want")] (the lists are in tools/dist/completion.bash)"
 }
 # expect_has MODE WANT WORDS...: WANT is among the completions.
 expect_has() {

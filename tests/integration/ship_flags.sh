@@ -7,6 +7,7 @@
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/ship.sh"
 
+SHIP_HINT="a flag, command or exit code changed: update docs/man/*.8.in, and tools/dist/completion.bash for flags"
 up=$TS_BUILD/uploadd ts=$TS_BUILD/taskscope
 man_up=$SHIP_DIST/uploadd.8 man_ts=$SHIP_DIST/taskscope.8
 

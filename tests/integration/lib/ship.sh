@@ -26,7 +26,8 @@ help_text() {
 }
 
 # Compares two sorted lists (one item a line); fails naming what is only in
-# one. Args: what, name-of-left, left, name-of-right, right.
+# one, and SHIP_HINT (what to edit) when set. Args: what, name-of-left,
+# left, name-of-right, right.
 same_set() {
 	local what=$1 ln=$2 left=$3 rn=$4 right=$5 only_l only_r
 	[ -n "$left" ] || fail "$what: nothing found in $ln (parser or format changed?)"
@@ -34,7 +35,7 @@ same_set() {
 	only_l=$(comm -23 <(printf '%s\n' "$left") <(printf '%s\n' "$right") | tr '\n' ' ')
 	only_r=$(comm -13 <(printf '%s\n' "$left") <(printf '%s\n' "$right") | tr '\n' ' ')
 	[ -z "$only_l$only_r" ] ||
-		fail "$what differ: only in $ln: [${only_l% }]; only in $rn: [${only_r% }]"
+		fail "$what differ: only in $ln: [${only_l% }]; only in $rn: [${only_r% }]${SHIP_HINT:+ ($SHIP_HINT)}"
 	info "$what agree: $(printf '%s\n' "$left" | tr '\n' ' ')"
 }
 
