@@ -50,8 +50,11 @@ python3 - "$SC_OUT" "$capture" <<'PY'
 import json, os, sys
 out, capture = sys.argv[1], sys.argv[2]
 events = [json.loads(l) for l in open(os.path.join(out, "watch.jsonl")) if l.strip()]
+snap = json.load(open(os.path.join(out, capture, "snapshot.json")))
+hashers = {t["tid"] for t in snap["threads"] if t["name"] == "up-hash"}
+# The connection thread is the one that created the upload's hash thread.
 parent = next((e["parent_tid"] for e in events
-               if e["type"] == "create" and e.get("start_routine") == "hash_main"), None)
+               if e["type"] == "create" and e["tid"] in hashers), None)
 res = {"scenario": "large-upload", "capture": capture, "conn_tid": parent}
 json.dump(res, open(os.path.join(out, "scenario.json"), "w"), indent=1)
 PY
