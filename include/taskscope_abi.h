@@ -183,10 +183,13 @@ enum ts_wait_class {
 #define TS_WAIT_F_FLUSHED   0x100 /* emitted before its stack or bytes came
 				   * (the thread blocked again or exited) */
 
-/* One wait: from going off CPU to sleep (start) to its wakeup (wake). */
+/* One wait: from going off CPU to sleep (start) to being queued to run
+ * again (wake). wake - start is exact (scheduler clock); both are placed
+ * in monotonic time at the thread's switch-in, so they may be late by its
+ * run-queue delay. */
 struct ts_wait {
 	__u64 start_ns;              /* went off CPU to sleep (monotonic) */
-	__u64 wake_ns;               /* sched_waking of it (0: still asleep) */
+	__u64 wake_ns;               /* woken (0: still asleep) */
 	__u64 end_ns;                /* = wake_ns; stuck: time of the report */
 	__u64 obj;                   /* futex address, or fd for read/poll */
 	__u64 ip;                    /* user ip of the syscall */
