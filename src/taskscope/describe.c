@@ -93,8 +93,12 @@ char *ts_describe_blocked(const struct ts_thread *t, char *buf, size_t len)
 		fd[0] = '\0';
 	switch (b->kind) {
 	case TS_BLOCK_NONE:
+		/* Not classified: running, or a view (uploadd's own dump)
+		 * that knows the syscall but not what it waits on. */
 		if (t->state == TS_STATE_RUNNING)
 			snprintf(buf, len, "running on CPU %d", t->cpu);
+		else if (t->syscall_nr >= 0 && sc)
+			snprintf(buf, len, "%s in %s", ts_state_name(t->state), sc);
 		else
 			snprintf(buf, len, "%s", ts_state_name(t->state));
 		break;

@@ -1,8 +1,9 @@
 /* JSON output: one document per snapshot (see output.h). The schema is
  * documented in docs/taskscope-snapshot.md and kept generic (tid, name,
  * state, syscall, blocked_on, stack) because uploadd's in-process
- * /debug/threads?format=json emits the same one, so the two views can be
- * diffed field by field. Unknown values are null, never omitted. */
+ * /debug/threads?format=json is printed by this same writer ("source":
+ * "uploadd", s->in_process), so the two views diff field by field. Unknown
+ * values are null, never omitted. */
 #include "taskscope/output.h"
 
 #include <errno.h>
@@ -209,7 +210,7 @@ int ts_output_json(FILE *f, const struct ts_snapshot *s,
 	json_init(&w, f, false);
 	json_object_begin(&w);
 	json_kv_string(&w, "schema", TS_SCHEMA);
-	json_kv_string(&w, "source", "taskscope");
+	json_kv_string(&w, "source", s->source ? s->source : "taskscope");
 	json_key(&w, "version");
 	o->version ? json_string(&w, o->version) : json_null(&w);
 	json_key(&w, "pid");
@@ -218,7 +219,8 @@ int ts_output_json(FILE *f, const struct ts_snapshot *s,
 	s->pid ? json_string(&w, s->comm) : json_null(&w);
 	json_kv_string(&w, "taken_at", when);
 	json_kv_uint(&w, "taken_mono_ns", s->taken_mono_ns);
-	json_kv_double(&w, "load_ms", s->load_ms);
+	json_key(&w, "load_ms");
+	s->in_process ? json_null(&w) : json_double(&w, s->load_ms);
 	json_kv_double(&w, "collect_ms", s->collect_ms);
 	json_kv_double(&w, "unwind_ms", s->unwind_ms);
 	json_kv_bool(&w, "target_exited", s->target_exited);
@@ -227,7 +229,14 @@ int ts_output_json(FILE *f, const struct ts_snapshot *s,
 	for (i = 0; i < s->nthreads; i++)
 		json_thread(&w, &s->threads[i], o);
 	json_array_end(&w);
-	json_graph(&w, s);
+	if (s->in_process) {      /* lock owners are the kernel's to see */
+		json_key(&w, "wait_for");
+		json_null(&w);
+		json_key(&w, "deadlocks");
+		json_null(&w);
+	} else {
+		json_graph(&w, s);
+	}
 	json_object_end(&w);
 	json_end_document(&w);
 	return ferror(f) ? -EIO : 0;

@@ -22,7 +22,14 @@ static void print_header(FILE *f, const struct ts_snapshot *s)
 
 	gmtime_r(&sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (s->pid)
+	if (s->in_process)
+		fprintf(f, "%s %d in-process thread dump at %s: %zu threads\n"
+			"(stacks recorded by each thread in a signal handler; "
+			"what a thread waits on\nand for how long only the "
+			"kernel knows: taskscope snapshot -p %d)\n\n",
+			s->source ? s->source : s->comm, s->pid, when,
+			s->nthreads, s->pid);
+	else if (s->pid)
 		fprintf(f, "taskscope snapshot of %d \"%s\" at %s: %zu threads%s\n\n",
 			s->pid, s->comm, when, s->nthreads,
 			s->target_exited ? " (process exited during the pass)" : "");

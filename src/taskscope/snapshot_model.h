@@ -135,6 +135,12 @@ struct ts_snapshot {
 	struct ts_cycle *cycles;  /* deadlocks found in the wait-for graph */
 	size_t ncycles;
 	bool target_exited;       /* the process ended during the pass */
+	/* A process's view of itself (uploadd's /debug/threads) instead of
+	 * the kernel's: source names who took it ("taskscope" when NULL);
+	 * what only the kernel knows (what a thread is blocked on, for how
+	 * long, the wait-for graph) is unknown and printed as null. */
+	const char *source;
+	bool in_process;
 };
 
 /* Finds a thread by tid, or NULL. s->threads must be sorted by tid

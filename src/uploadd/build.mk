@@ -1,15 +1,13 @@
 # uploadd: the upload server, and the unit tests of its pure modules.
 UPLOADD_SRCS := $(wildcard src/uploadd/*.c)
 UPLOADD_OBJS := $(call obj,$(UPLOADD_SRCS))
-UPLOADD_LIBS := -lmicrohttpd -lhiredis -lcrypto -ldw -lelf -lz
-# /debug/threads (threaddump*.c) fills taskscope's snapshot model and
-# symbolizes with its libdw symbolizer: one schema, one symbolizer.
-UPLOADD_TS_OBJS := $(call obj,$(patsubst %,src/taskscope/%.c,unwind \
-	symbolize snapshot_model syscalls describe fdinfo))
+# /debug/threads (threaddump*.c) links the thread-dump library
+# (DUMP_OBJS, src/common/build.mk): taskscope's model, symbolizer, writers.
+UPLOADD_LIBS := -lmicrohttpd -lhiredis -lcrypto $(DUMP_LIBS)
 
 BINS += $(BUILD)/uploadd
 
-$(BUILD)/uploadd: $(UPLOADD_OBJS) $(UPLOADD_TS_OBJS) $(COMMON_OBJS)
+$(BUILD)/uploadd: $(UPLOADD_OBJS) $(DUMP_OBJS) $(COMMON_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(UPLOADD_LIBS)
 
@@ -25,11 +23,11 @@ UNIT_test_uploadd_meta_OBJS      := $(call uobj,meta storage access_log routes v
                                     $(COMMON_OBJS)
 UNIT_test_uploadd_meta_LIBS      := -lcrypto
 # /debug/threads: the /proc parsers, the signal capture on the test's own
-# threads (real libdw symbolizer), and both JSON schemas side by side
-# (recursive '=': taskscope's object lists are defined after this file).
+# threads (real libdw symbolizer), and its JSON beside taskscope's.
 UNIT_test_views_proc_OBJS    := $(call uobj,threaddump_proc) \
                                 $(call obj,src/taskscope/snapshot_model.c)
-UNIT_test_views_capture_OBJS  = $(call uobj,threaddump_capture) $(UPLOADD_TS_OBJS)
-UNIT_test_views_capture_LIBS := -ldw -lelf -lz
-UNIT_test_views_out_OBJS      = $(call uobj,threaddump_out) $(TS_PURE_OBJS)
-UNIT_test_views_out_LIBS     := -ljansson
+UNIT_test_views_capture_OBJS := $(call uobj,threaddump_capture) $(DUMP_OBJS) \
+                                $(COMMON_OBJS)
+UNIT_test_views_capture_LIBS := $(DUMP_LIBS)
+UNIT_test_views_out_OBJS     := $(DUMP_OBJS) $(COMMON_OBJS)
+UNIT_test_views_out_LIBS     := -ljansson $(DUMP_LIBS)

@@ -3,6 +3,7 @@
 #include "uploadd/threaddump.h"
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,10 +11,12 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "taskscope/output.h"
 #include "taskscope/symbolize.h"
 #include "taskscope/unwind.h"
 #include "uploadd/threaddump_capture.h"
 #include "uploadd/threaddump_proc.h"
+#include "version.h"
 
 static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;
 /* libdw's view of our own modules, kept between dumps (dump_lock). */
@@ -201,6 +204,9 @@ static int take(struct ts_snapshot *s, unsigned timeout_ms)
 	size_t i;
 	int err;
 
+	s->source = "uploadd";
+	s->in_process = true;
+	s->load_ms = NAN;            /* nothing is loaded in process */
 	s->pid = getpid();
 	s->taken_mono_ns = t0 = clock_ns(CLOCK_MONOTONIC);
 	s->taken_real_ns = clock_ns(CLOCK_REALTIME);
@@ -241,17 +247,23 @@ static int take(struct ts_snapshot *s, unsigned timeout_ms)
 
 int threaddump_write(FILE *f, enum td_format fmt, unsigned timeout_ms)
 {
+	struct ts_output_opts o = { .version = TS_VERSION };
 	struct ts_snapshot s;
+	char cwd[4096];
 	int err;
 
+	/* Source paths relative to where uploadd runs, as taskscope prints
+	 * them relative to where it runs. */
+	if (getcwd(cwd, sizeof(cwd)))
+		o.strip_prefix = cwd;
 	memset(&s, 0, sizeof(s));
 	pthread_mutex_lock(&dump_lock);
 	err = take(&s, timeout_ms);
-	/* Frames point into the symbolizer: print before anyone can
-	 * replace it. */
+	/* taskscope's own writers: one schema for both views. Frames point
+	 * into the symbolizer: print before anyone can replace it. */
 	if (!err)
-		err = fmt == TD_FORMAT_JSON ? threaddump_json(f, &s)
-					    : threaddump_text(f, &s);
+		err = fmt == TD_FORMAT_JSON ? ts_output_json(f, &s, &o)
+					    : ts_output_text(f, &s, &o);
 	pthread_mutex_unlock(&dump_lock);
 	ts_snapshot_free(&s);
 	return err;

@@ -5,17 +5,16 @@
  * /proc/self/task (threaddump_proc.c), and the user stack the thread
  * records itself in a signal handler (threaddump_capture.c), symbolized
  * here with libdw through taskscope's symbolizer (function+offset, module,
- * file:line). The result is taskscope's snapshot model, printed as text or
- * as the JSON schema of `taskscope snapshot --json` with "source":
- * "uploadd": what only the kernel knows (what a thread is blocked on, for
- * how long, lock owners, socket peers, the wait-for graph) is null. */
+ * file:line). The result is taskscope's snapshot model, printed by
+ * taskscope's own writers (taskscope/output.h): text like Go's debug=2, or
+ * the JSON schema of `taskscope snapshot --json` with "source": "uploadd".
+ * What only the kernel knows (what a thread is blocked on, for how long,
+ * lock owners, socket peers, the wait-for graph) is null. */
 #ifndef UPLOADD_THREADDUMP_H
 #define UPLOADD_THREADDUMP_H
 
 #include <stdbool.h>
 #include <stdio.h>
-
-#include "taskscope/snapshot_model.h"
 
 /* Default and largest wait for threads to answer, per round. */
 #define TD_TIMEOUT_MS_DEFAULT 250u
@@ -35,12 +34,5 @@ int threaddump_init(void);
  * dumps, so only the first pays for loading debug info). Any thread.
  * Returns 0, or -errno (-EIO when writing to f failed). */
 int threaddump_write(FILE *f, enum td_format fmt, unsigned timeout_ms);
-
-/* The in-process JSON document for s (schema taskscope.snapshot/1,
- * "source": "uploadd"). Returns 0 or -EIO. Pure: unit-tested. */
-int threaddump_json(FILE *f, const struct ts_snapshot *s);
-
-/* The text dump of s. Returns 0 or -EIO. Pure: unit-tested. */
-int threaddump_text(FILE *f, const struct ts_snapshot *s);
 
 #endif

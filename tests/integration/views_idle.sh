@@ -5,20 +5,16 @@
 # taskscope watch, every upload of a burst shows one up-hash (hash_main)
 # and one up-write (write_main) thread, each with a lifetime.
 source "$(dirname "$0")/lib/common.sh"
-require_bpf
-require_cmd redis-server "apt-get install redis-server"
-
-out=$TEST_TMP/out
-SC_BURST=8 "$TS_ROOT/tools/scenarios/idle.sh" --build "$TS_BUILD" --no-build \
-	--json "$out" > "$TEST_TMP/scenario.log" 2>&1 ||
-	{ tail -30 "$TEST_TMP/scenario.log" >&2; fail "tools/scenarios/idle.sh failed"; }
+source "$(dirname "$0")/views_lib.sh"
+run_scenario idle SC_BURST=8
+out=$SCENARIO_OUT
 
 # Under ASan, pthread_create is intercepted: the start routine libc sees
 # (and watch reports) is the sanitizer's trampoline.
 asan=0
 readelf -d "$TS_BUILD/uploadd" | grep -q 'libasan' && asan=1
 
-python3 - "$out" 8 "$asan" <<'PY' || fail "JSON checks failed (results: $out, log: $TEST_TMP/scenario.log)"
+python3 - "$out" 8 "$asan" <<'PY' || scenario_failed
 import json, sys
 out, burst, asan = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
 per = ("up-hash", "up-write")

@@ -5,15 +5,11 @@
 # the kernel says on which queue object and for how long (the same
 # condition variable for both); the upload completes with the right sha256.
 source "$(dirname "$0")/lib/common.sh"
-require_bpf
-require_cmd redis-server "apt-get install redis-server"
+source "$(dirname "$0")/views_lib.sh"
+run_scenario large_upload
+out=$SCENARIO_OUT
 
-out=$TEST_TMP/out
-"$TS_ROOT/tools/scenarios/large_upload.sh" --build "$TS_BUILD" --no-build \
-	--json "$out" > "$TEST_TMP/scenario.log" 2>&1 ||
-	{ tail -30 "$TEST_TMP/scenario.log" >&2; fail "tools/scenarios/large_upload.sh failed"; }
-
-python3 - "$out" <<'PY' || fail "JSON checks failed (results: $out, log: $TEST_TMP/scenario.log)"
+python3 - "$out" <<'PY' || scenario_failed
 import json, sys
 out = sys.argv[1]
 res = json.load(open(f"{out}/scenario.json"))

@@ -6,15 +6,11 @@
 # same thread and stack but no peer and no duration; the upload survives
 # the dump's signal and completes once Redis resumes.
 source "$(dirname "$0")/lib/common.sh"
-require_bpf
-require_cmd redis-server "apt-get install redis-server"
+source "$(dirname "$0")/views_lib.sh"
+run_scenario slow_redis
+out=$SCENARIO_OUT
 
-out=$TEST_TMP/out
-"$TS_ROOT/tools/scenarios/slow_redis.sh" --build "$TS_BUILD" --no-build \
-	--json "$out" > "$TEST_TMP/scenario.log" 2>&1 ||
-	{ tail -30 "$TEST_TMP/scenario.log" >&2; fail "tools/scenarios/slow_redis.sh failed"; }
-
-python3 - "$out" <<'PY' || fail "JSON checks failed (results: $out, log: $TEST_TMP/scenario.log)"
+python3 - "$out" <<'PY' || scenario_failed
 import json, sys
 out = sys.argv[1]
 res = json.load(open(f"{out}/scenario.json"))

@@ -1,8 +1,9 @@
-/* cmocka tests of the in-process dump's outputs (threaddump_out.c): the
- * JSON must be taskscope snapshot's schema, so both are rendered from the
- * same snapshot, parsed back with jansson and compared key for key; the
- * fields only the kernel knows must be null, "source" must say "uploadd".
- * The text dump is checked line by line. */
+/* cmocka tests of the in-process view (uploadd's /debug/threads) as
+ * taskscope's writers print it (output_json.c, output_text.c with
+ * s->in_process): the JSON is rendered for the same threads as the
+ * process sees them and as the kernel does, parsed back with jansson and
+ * compared key for key; the fields only the kernel knows must be null,
+ * "source" must say "uploadd". The text dump is checked line by line. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +16,6 @@
 #include <jansson.h>
 
 #include "taskscope/output.h"
-#include "uploadd/threaddump.h"
 
 static struct ts_frame frames[] = {
 	{ 0x7f0000001000, "__futex_abstimed_wait_common", 0xc6,
@@ -31,6 +31,8 @@ static void make_snapshot(struct ts_snapshot *s, struct ts_thread *t)
 	memset(t, 0, 2 * sizeof(*t));
 	s->pid = 4240;
 	strcpy(s->comm, "uploadd");
+	s->source = "uploadd";
+	s->in_process = true;
 	s->taken_real_ns = 1700000000ull * 1000000000ull;
 	s->taken_mono_ns = 123456789;
 	s->collect_ms = 0.5;
@@ -51,9 +53,9 @@ static void make_snapshot(struct ts_snapshot *s, struct ts_thread *t)
 	t[1].blocked = t[0].blocked;
 }
 
-static json_t *render(int (*fn)(FILE *, const struct ts_snapshot *),
-		      const struct ts_snapshot *s)
+static json_t *render(const struct ts_snapshot *s)
 {
+	struct ts_output_opts o = { .version = "test" };
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -61,20 +63,13 @@ static json_t *render(int (*fn)(FILE *, const struct ts_snapshot *),
 	json_t *doc;
 
 	assert_non_null(f);
-	assert_int_equal(fn(f, s), 0);
+	assert_int_equal(ts_output_json(f, s, &o), 0);
 	fclose(f);
 	doc = json_loads(buf, 0, &e);
 	if (!doc)
 		fail_msg("invalid JSON: %s: %s", e.text, buf);
 	free(buf);
 	return doc;
-}
-
-static int kernel_json(FILE *f, const struct ts_snapshot *s)
-{
-	struct ts_output_opts o = { .version = "test" };
-
-	return ts_output_json(f, s, &o);
 }
 
 /* Fails unless a and b have the same keys wherever both are objects, and
@@ -112,15 +107,17 @@ static void test_json_same_schema(void **state)
 
 	(void)state;
 	make_snapshot(&s, t);
-	in = render(threaddump_json, &s);
-	/* What the kernel would add for the same threads. */
-	s.load_ms = 40;
+	s.load_ms = 40;           /* must not show: nothing was loaded */
+	in = render(&s);
+	/* The kernel's view of the same threads. */
+	s.source = NULL;
+	s.in_process = false;
 	t[0].off_cpu_known = true;
 	t[0].off_cpu_ns = 2000000;
 	t[0].blocked = (struct ts_blocked){ .kind = TS_BLOCK_CONDVAR,
 		.object = 0x5000, .has_object = true, .fd = -1,
 		.remaining_ns = -1, .timeout_ms = -2 };
-	kern = render(kernel_json, &s);
+	kern = render(&s);
 	same_shape(in, kern, "$");
 
 	assert_string_equal(json_string_value(json_object_get(in, "schema")),
@@ -129,6 +126,7 @@ static void test_json_same_schema(void **state)
 			    "uploadd");
 	assert_string_equal(json_string_value(json_object_get(kern, "source")),
 			    "taskscope");
+	assert_true(json_is_array(json_object_get(kern, "wait_for")));
 	assert_true(json_is_null(json_object_get(in, "load_ms")));
 	assert_true(json_is_null(json_object_get(in, "wait_for")));
 	assert_true(json_is_null(json_object_get(in, "deadlocks")));
@@ -158,6 +156,7 @@ static void test_json_same_schema(void **state)
 
 static void test_text(void **state)
 {
+	struct ts_output_opts o = { 0 };
 	struct ts_snapshot s;
 	struct ts_thread t[2];
 	char *buf = NULL;
@@ -167,7 +166,7 @@ static void test_text(void **state)
 	(void)state;
 	make_snapshot(&s, t);
 	f = open_memstream(&buf, &len);
-	assert_int_equal(threaddump_text(f, &s), 0);
+	assert_int_equal(ts_output_text(f, &s, &o), 0);
 	fclose(f);
 	assert_non_null(strstr(buf, "uploadd 4240 in-process thread dump at "
 				    "2023-11-14T22:13:20Z: 2 threads\n"));
@@ -179,6 +178,8 @@ static void test_text(void **state)
 	assert_non_null(strstr(buf, "\nthread 4250 \"up-hash\" [uninterruptible "
 				    "in fdatasync]:\n    ... (did not answer the "
 				    "dump signal in time)\n"));
+	/* No wait-for section: the process cannot know lock owners. */
+	assert_null(strstr(buf, "wait-for"));
 	free(buf);
 }
 
