@@ -50,12 +50,19 @@ FUZZ_watch_event_LIBS     := -ljansson $(FUZZ_DW_LIBS)
 
 fobj = $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(1))
 
-.PHONY: fuzz fuzz-build fuzz-seeds
+.PHONY: fuzz fuzz-build fuzz-seeds fuzz-check
 
-fuzz-build: $(FUZZ_BINS)
+fuzz-build: fuzz-check $(FUZZ_BINS)
 
-fuzz: $(FUZZ_BINS)
+fuzz: fuzz-check $(FUZZ_BINS)
 	@tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_ONLY)
+
+# Debian's clang only recommends its libFuzzer runtime: say so, instead of
+# failing at the first link.
+FUZZ_RT = $(shell $(FUZZ_CC) -print-file-name=libclang_rt.fuzzer-x86_64.a 2>/dev/null)
+fuzz-check:
+	@[ -f "$(FUZZ_RT)" ] || { echo "fuzz: clang's libFuzzer runtime is \
+	missing (apt-get install libclang-rt-14-dev)" >&2; exit 1; }
 
 $(FUZZ_DIR)/seedgen: tests/fuzz/seedgen.c include/taskscope_abi.h
 	@mkdir -p $(@D)
