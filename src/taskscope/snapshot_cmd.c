@@ -1,6 +1,6 @@
 /* `taskscope snapshot`: flags, help, and the pipeline target -> BPF pass ->
- * unwind/classify -> one output format. Extension points for later flags
- * (--recent from watch's flight recorder, --pprof): they plug in after
+ * unwind/classify -> one output format, plus a pprof profile with --pprof.
+ * Extensions (--recent from watch's flight recorder, --pprof) plug in after
  * ts_snapshot_build(), where the finished snapshot is at hand. */
 #include <errno.h>
 #include <getopt.h>
@@ -11,9 +11,11 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "taskscope/atomic_file.h"
 #include "taskscope/bpf_env.h"
 #include "taskscope/exit_codes.h"
 #include "taskscope/output.h"
+#include "taskscope/pprof.h"
 #include "taskscope/recorder.h"
 #include "taskscope/snapshot_build.h"
 #include "taskscope/snapshot_collect.h"
@@ -33,6 +35,7 @@ struct snap_args {
 	uint32_t stack_size;
 	const char *output;        /* -o FILE, NULL = stdout */
 	uint64_t recent_ns;        /* --recent D (recorder.h), 0 = off */
+	const char *pprof;         /* --pprof FILE, NULL = none */
 };
 
 void cmd_snapshot_help(FILE *out)
@@ -60,6 +63,10 @@ void cmd_snapshot_help(FILE *out)
 		"      --recent D       also the threads that exited within D (e.g.\n"
 		"                       5s), marked exited, from the flight recorder\n"
 		"                       of a running `taskscope watch` on the process\n"
+		"      --pprof FILE     also write a goroutine-style pprof profile\n"
+		"                       (gzipped protobuf, atomically): one sample\n"
+		"                       per thread, labelled with its name, state\n"
+		"                       and what it is blocked on\n"
 		"  -h, --help           this help\n"
 		"\n"
 		"Examples:\n"
@@ -67,6 +74,8 @@ void cmd_snapshot_help(FILE *out)
 		"  taskscope snapshot --comm uploadd --json | jq '.threads[].blocked_on'\n"
 		"  taskscope snapshot -p 4242 --folded | flamegraph.pl > threads.svg\n"
 		"  taskscope snapshot -p 4242 --kernel-stacks\n"
+		"  taskscope snapshot -p 4242 --pprof threads.pb.gz >/dev/null\n"
+		"  go tool pprof -top threads.pb.gz\n"
 		"\n"
 		"Needs root (or CAP_BPF + CAP_PERFMON + CAP_SYS_PTRACE) and a kernel\n"
 		"with BTF. The target keeps running; threads running on a CPU at the\n"
@@ -84,7 +93,7 @@ static int usage_error(const char *msg, const char *arg)
 static int parse_args(int argc, char **argv, struct snap_args *a, bool *help)
 {
 	enum { OPT_COMM = 256, OPT_ALL, OPT_JSON, OPT_FOLDED, OPT_KSTACKS,
-	       OPT_STACK_SIZE, OPT_RECENT };
+	       OPT_STACK_SIZE, OPT_RECENT, OPT_PPROF };
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "comm", required_argument, NULL, OPT_COMM },
@@ -95,6 +104,7 @@ static int parse_args(int argc, char **argv, struct snap_args *a, bool *help)
 		{ "stack-size", required_argument, NULL, OPT_STACK_SIZE },
 		{ "output", required_argument, NULL, 'o' },
 		{ "recent", required_argument, NULL, OPT_RECENT },
+		{ "pprof", required_argument, NULL, OPT_PPROF },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -145,6 +155,12 @@ static int parse_args(int argc, char **argv, struct snap_args *a, bool *help)
 				return usage_error("bad --recent duration "
 						   "(e.g. 5s)", optarg);
 			break;
+		case OPT_PPROF:
+			if (!optarg[0])
+				return usage_error("--pprof needs a file name",
+						   NULL);
+			a->pprof = optarg;
+			break;
 		case 'h':
 			*help = true;
 			return 0;
@@ -162,35 +178,31 @@ static int parse_args(int argc, char **argv, struct snap_args *a, bool *help)
 	return 0;
 }
 
-/* Writes buf to path through a temp file + rename: readers never see a
- * half-written file. Returns 0 or an exit code after logging. */
+/* Writes buf to path atomically (atomic_file.h). Returns 0 or an exit
+ * code after logging. */
 static int write_atomic(const char *path, const char *buf, size_t len)
 {
-	size_t plen = strlen(path);
-	char *tmp = malloc(plen + 16);
-	FILE *f;
-	int fd;
+	int err = ts_write_file_atomic(path, buf, len);
 
-	if (!tmp)
-		return TS_EXIT_FAILURE;
-	snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		log_err("cannot create %s: %s (check the directory exists and "
-			"is writable)", tmp, strerror(errno));
-		free(tmp);
+	if (err) {
+		log_err("cannot write %s: %s (check the directory exists and "
+			"is writable, and free space)", path, strerror(-err));
 		return TS_EXIT_FAILURE;
 	}
-	f = fdopen(fd, "w");
-	if (!f || fwrite(buf, 1, len, f) != len || fflush(f) || fsync(fd) ||
-	    fclose(f) || rename(tmp, path)) {
-		log_err("cannot write %s: %s (check free space and permissions)",
-			path, strerror(errno));
-		unlink(tmp);
-		free(tmp);
+	return 0;
+}
+
+/* --pprof FILE. Returns 0 or an exit code after logging. */
+static int write_pprof(const char *path, const struct ts_snapshot *s)
+{
+	int err = ts_pprof_snapshot(s, path);
+
+	if (err) {
+		log_err("cannot write the pprof profile %s: %s (check the "
+			"directory exists and is writable)", path,
+			strerror(-err));
 		return TS_EXIT_FAILURE;
 	}
-	free(tmp);
 	return 0;
 }
 
@@ -336,6 +348,8 @@ int cmd_snapshot(int argc, char **argv)
 	if (a.recent_ns && !a.all)
 		ts_recorder_snapshot(&s, target.pid, a.recent_ns, &recent);
 	rc = render(&a, &s);
+	if (!rc && a.pprof)
+		rc = write_pprof(a.pprof, &s);
 	ts_recorder_free(&recent);
 	ts_snapshot_builder_free(b);
 free_raw:
