@@ -2,7 +2,8 @@
 # The bash completion (tools/dist/completion.bash) loads in a plain bash and
 # completes what it should: taskscope's commands and each command's flags
 # (the same sets as --help, both ways), process ids for -p, process names
-# for --comm, files for -o/--trace, directories for uploadd's --storage.
+# for --comm, files for -o/--trace/--pprof, directories for uploadd's
+# --storage.
 # Each completion function is called the way bash calls it (COMP_WORDS,
 # COMP_CWORD, COMP_LINE, COMP_POINT set) in a fresh `bash --norc`, twice:
 # alone, and after bash-completion's own helpers (when installed), which
@@ -122,6 +123,7 @@ for mode in "${modes[@]}"; do
 	expect "$mode" "$TEST_TMP/out/file1" taskscope snapshot -o "$TEST_TMP/out/fi"
 	expect "$mode" "$TEST_TMP/out/file1" taskscope snapshot --output = "$TEST_TMP/out/fi"
 	expect "$mode" "$TEST_TMP/out/file1" taskscope watch --trace "$TEST_TMP/out/fi"
+	expect "$mode" "$TEST_TMP/out/file1" taskscope snapshot --pprof "$TEST_TMP/out/fi"
 	expect "$mode" "" taskscope watch --duration ""
 	expect "$mode" "" taskscope snapshot --stack-size ""
 
