@@ -99,39 +99,34 @@ sc_compare() {
 		fail "compare-views failed (exit $?)"
 }
 
-# sc_wait_thread NAME [TIMEOUT_S]: waits until uploadd's own dump lists a
-# thread named NAME.
+# sc_wait_thread NAME [TIMEOUT_S]: waits until uploadd has a thread named
+# NAME (read from /proc, so uploadd is not disturbed).
 sc_wait_thread() {
 	local name=$1 timeout=${2:-15}
-	for _ in $(seq $((timeout * 10))); do
-		curl -s "$(sc_debug_url)/debug/threads?format=json" | python3 -c '
-import json, sys
-sys.exit(0 if any(t["name"] == sys.argv[1] for t in json.load(sys.stdin)["threads"]) else 1)' "$name" && return 0
-		sleep 0.1
+	for _ in $(seq $((timeout * 50))); do
+		grep -qx -- "$name" /proc/"$UPLOADD_PID"/task/*/comm 2>/dev/null && return 0
+		sleep 0.02
 	done
 	fail "no thread named $name appeared in uploadd within $timeout s"
 }
 
-# sc_watch_start FILE DURATION: taskscope watch --json on uploadd into
-# FILE, in the background; returns once its probes are attached.
-sc_watch_start() {
-	SC_WATCH_ERR=$TEST_TMP/watch.$RANDOM.err
-	"$TASKSCOPE" watch -p "$UPLOADD_PID" --json --duration "$2" \
-		> "$1" 2> "$SC_WATCH_ERR" &
-	SC_WATCH_PID=$!
-	track_pid "$SC_WATCH_PID"
-	for _ in $(seq 300); do
-		grep -q watching "$SC_WATCH_ERR" && return 0
-		kill -0 "$SC_WATCH_PID" 2>/dev/null ||
-			fail "taskscope watch exited early: $(tail -1 "$SC_WATCH_ERR")"
-		sleep 0.05
+# sc_wait_syscall NAME NR [TIMEOUT_S]: waits until a thread of uploadd
+# named NAME is in syscall NR, read from /proc as root (not from uploadd's
+# own dump: its signal would wake the thread and restart the kernel's
+# count of how long it has waited). Prints the tid.
+sc_wait_syscall() {
+	local name=$1 nr=$2 timeout=${3:-10} d
+	for _ in $(seq $((timeout * 50))); do
+		for d in /proc/"$UPLOADD_PID"/task/*; do
+			[ "$(cat "$d/comm" 2>/dev/null)" = "$name" ] || continue
+			if [ "$(cut -d' ' -f1 "$d/syscall" 2>/dev/null)" = "$nr" ]; then
+				echo "${d##*/}"
+				return 0
+			fi
+		done
+		sleep 0.02
 	done
-	fail "taskscope watch did not attach within 15 s"
-}
-
-# sc_watch_end: waits for the watch started by sc_watch_start to end.
-sc_watch_end() {
-	wait "$SC_WATCH_PID" || fail "taskscope watch failed: $(tail -1 "$SC_WATCH_ERR")"
+	fail "no $name thread of uploadd entered syscall $nr within $timeout s"
 }
 
 # sc_summary WHAT [ARGS...]: prints what the saved documents show and

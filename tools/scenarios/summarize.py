@@ -15,8 +15,12 @@ import json
 import os
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from views.describe import (FUTEX_KINDS, app_functions, fmt_ns,  # noqa: E402
+                            functions, kernel_wait, process_says)
+
 UPLOAD_THREADS = ("up-hash", "up-write")
-FUTEX_KINDS = ("mutex", "condvar", "rwlock", "join", "semaphore", "futex")
 
 
 def load(path):
@@ -42,25 +46,6 @@ def update_result(out, **fields):
     res = load(path) if os.path.exists(path) else {}
     res.update(fields)
     write_result(out, res)
-
-
-def fmt_ns(ns):
-    if ns is None:
-        return "?"
-    if ns < 1_000_000:
-        return f"{ns / 1000:.0f}us"
-    if ns < 1_000_000_000:
-        return f"{ns / 1e6:.1f}ms"
-    return f"{ns / 1e9:.1f}s"
-
-
-def functions(t):
-    return [f.get("function") for f in t.get("stack") or []]
-
-
-def app_functions(t):
-    return [f["function"] for f in t.get("stack") or []
-            if f.get("function") and ".so" not in (f.get("module") or "")]
 
 
 def long_lived_names(doc):
@@ -122,28 +107,15 @@ def by_name(doc, name):
     return [t for t in doc["threads"] if t["name"] == name]
 
 
-def kernel_wait(t):
-    b = t.get("blocked_on")
-    if not b:
-        return t["state"]
-    if b["kind"] in FUTEX_KINDS:
-        return f"{b['kind']} {b.get('object')}"
-    fd = b.get("fd") or {}
-    if fd.get("peer"):
-        return f"{b['kind']} fd {fd['num']} ({fd['type']} {fd['local']} -> {fd['peer']})"
-    return b["kind"]
-
-
 def process_line(t):
-    sc = (t.get("syscall") or {}).get("name")
     at = app_functions(t)
-    return (f"{t['state']}" + (f" in {sc}" if sc else "") +
-            (f", at {' < '.join(at[:3])}" if at else ""))
+    return process_says(t) + (f", at {' < '.join(at[:3])}" if at else "")
 
 
-def kernel_line(t):
-    return (kernel_wait(t) + (f", off CPU {fmt_ns(t.get('off_cpu_ns'))}"
-                              if t.get("blocked_on") else ""))
+def kernel_line(t, names):
+    return (kernel_wait(t, names) +
+            (f", off CPU {fmt_ns(t.get('off_cpu_ns'))}"
+             if t.get("blocked_on") else ""))
 
 
 def large_upload(out, capture):
@@ -157,28 +129,25 @@ def large_upload(out, capture):
         roles.append((name, ts[0]["tid"] if ts else None))
     ptids = {t["tid"]: t for t in proc["threads"]}
     ktids = {t["tid"]: t for t in kern["threads"]}
+    names = {t["tid"]: t["name"] for t in kern["threads"]}
     objects = {}
     for role, tid in roles:
         p, k = ptids.get(tid), ktids.get(tid)
         print(f"{role} thread {tid}:")
         print(f"  process says: {process_line(p) if p else '(not in the dump)'}")
-        print(f"  kernel says:  {kernel_line(k) if k else '(not in the snapshot)'}")
+        print(f"  kernel says:  {kernel_line(k, names) if k else '(not in the snapshot)'}")
         if k and k.get("blocked_on") and k["blocked_on"]["kind"] in FUTEX_KINDS:
             objects[role] = k["blocked_on"]["object"]
     shared = objects.get("up-hash") and objects.get("up-hash") == objects.get("up-write")
     if shared:
-        print(f"\nup-hash and up-write wait on the same {kern_kind(ktids, roles)} "
-              f"{objects['up-hash']}: their upload's chunk queue (chunkq_next). "
-              f"Only the kernel can say which object and for how long.")
+        hasher = ktids[dict(roles)["up-hash"]]
+        print(f"\nup-hash and up-write both wait on "
+              f"{kernel_wait(hasher, names)}: their upload's chunk queue "
+              f"(chunkq_next). Only the kernel can say which object and for "
+              f"how long.")
     update_result(out, upload_threads={r: t for r, t in roles},
                   queue_objects=objects, hash_write_share_queue=bool(shared),
                   in_both={r: t in ptids and t in ktids for r, t in roles})
-
-
-def kern_kind(ktids, roles):
-    tid = dict(roles).get("up-hash")
-    b = ktids.get(tid, {}).get("blocked_on") or {}
-    return {"condvar": "condition variable"}.get(b.get("kind"), b.get("kind", "object"))
 
 
 def slow_redis(out, capture, redis_port):
