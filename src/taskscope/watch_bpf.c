@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sys/syscall.h>
@@ -25,6 +26,7 @@ struct watch_probe {
 	struct ring_buffer *rb;
 	struct bpf_link *iter_links[3];   /* adopt, stuck, totals */
 	int uprobe_fd;                    /* uprobe_multi link, or -1 */
+	uint64_t attach_ns;               /* CLOCK_MONOTONIC at first attach */
 	watch_record_fn fn;
 	void *ctx;
 	pid_t pid;
@@ -39,6 +41,19 @@ static int on_record(void *ctx, void *data, size_t size)
 	struct watch_probe *p = ctx;
 
 	return p->fn(p->ctx, data, size);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+uint64_t watch_probe_t0(const struct watch_probe *p)
+{
+	return p->attach_ns;
 }
 
 bool watch_bpf_stats_enabled(void)
@@ -237,6 +252,7 @@ int watch_probe_start(const struct watch_probe_opts *o, watch_record_fn fn,
 		rc = ts_bpf_explain("load the watch BPF programs", err);
 		goto free_probe;
 	}
+	p->attach_ns = mono_ns();
 	for (i = 0; i < TS_WPROG_MAX; i++) {
 		struct bpf_link *l;
 		char what[96];

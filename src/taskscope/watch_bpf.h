@@ -39,6 +39,10 @@ typedef int (*watch_record_fn)(void *ctx, const void *data, size_t size);
 int watch_probe_start(const struct watch_probe_opts *o, watch_record_fn fn,
 		      void *ctx, struct watch_probe **out);
 
+/* CLOCK_MONOTONIC just before the first program was attached: no event
+ * is older. */
+uint64_t watch_probe_t0(const struct watch_probe *p);
+
 /* Detaches and unloads everything. NULL is a no-op. */
 void watch_probe_free(struct watch_probe *p);
 

@@ -249,8 +249,9 @@ static int run(struct watch_session *s)
 	rc = watch_probe_start(&po, on_record, s, &p);
 	if (rc)
 		return rc;
-	/* Time 0 is when everything is attached (loading takes a while). */
-	s->t0_ns = mono_ns();
+	/* Time 0 is when the first probe was attached (not when loading
+	 * began, which takes a while): no event is older. */
+	s->t0_ns = watch_probe_t0(p);
 	watch_resolver_set_t0(s->res, s->t0_ns);
 	rc = start_trace(s);
 	if (rc) {
