@@ -39,11 +39,7 @@ struct {
 	__type(value, struct ts_snap_buf);
 } ts_snap_scratch SEC(".maps");
 
-#define TS_NR_FUTEX 202
-#define TS_NR_FUTEX_WAIT 454
 
-#define TS_NR_NANOSLEEP 35
-#define TS_NR_CLOCK_NANOSLEEP 230
 
 /* Copies the user memory the syscall points at: for a futex wait the futex
  * word and what surrounds it (mutex owner at +8; 16 bytes below too, since

@@ -56,28 +56,6 @@ const volatile __u32 state_mask = 32767;  /* ts_wstate slots - 1 */
 const volatile __u64 wake_bytes = 1 << 20;  /* wake user space past this */
 const volatile __u32 nr_cpus = 1;    /* possible CPUs, for the waker rings */
 
-#define NR_READ 0
-#define NR_POLL 7
-#define NR_PREAD64 17
-#define NR_READV 19
-#define NR_SELECT 23
-#define NR_PAUSE 34
-#define NR_NANOSLEEP 35
-#define NR_RECVFROM 45
-#define NR_RECVMSG 47
-#define NR_FUTEX 202
-#define NR_CLOCK_NANOSLEEP 230
-#define NR_EPOLL_WAIT 232
-#define NR_PSELECT6 270
-#define NR_PPOLL 271
-#define NR_EPOLL_PWAIT 281
-#define NR_PREADV 295
-#define NR_RECVMMSG 299
-#define NR_PREADV2 327
-#define NR_EPOLL_PWAIT2 441
-#define NR_FUTEX_WAITV 449
-#define NR_FUTEX_WAKE 454
-#define NR_FUTEX_WAIT 455
 
 #define FUTEX_WAKE_OP 5
 #define FUTEX_CMD_MASK 0x7f
@@ -242,30 +220,30 @@ static __always_inline void fill_hdr(struct ts_wev_hdr *h, __u32 type,
 static __always_inline __u32 wait_class(__s32 nr)
 {
 	switch (nr) {
-	case NR_FUTEX:
-	case NR_FUTEX_WAIT:
-	case NR_FUTEX_WAITV:
+	case TS_NR_FUTEX:
+	case TS_NR_FUTEX_WAIT:
+	case TS_NR_FUTEX_WAITV:
 		return TS_WAIT_FUTEX;
-	case NR_READ:
-	case NR_PREAD64:
-	case NR_READV:
-	case NR_RECVFROM:
-	case NR_RECVMSG:
-	case NR_PREADV:
-	case NR_RECVMMSG:
-	case NR_PREADV2:
+	case TS_NR_READ:
+	case TS_NR_PREAD64:
+	case TS_NR_READV:
+	case TS_NR_RECVFROM:
+	case TS_NR_RECVMSG:
+	case TS_NR_PREADV:
+	case TS_NR_RECVMMSG:
+	case TS_NR_PREADV2:
 		return TS_WAIT_READ;
-	case NR_POLL:
-	case NR_SELECT:
-	case NR_EPOLL_WAIT:
-	case NR_PSELECT6:
-	case NR_PPOLL:
-	case NR_EPOLL_PWAIT:
-	case NR_EPOLL_PWAIT2:
+	case TS_NR_POLL:
+	case TS_NR_SELECT:
+	case TS_NR_EPOLL_WAIT:
+	case TS_NR_PSELECT6:
+	case TS_NR_PPOLL:
+	case TS_NR_EPOLL_PWAIT:
+	case TS_NR_EPOLL_PWAIT2:
 		return TS_WAIT_POLL;
-	case NR_NANOSLEEP:
-	case NR_CLOCK_NANOSLEEP:
-	case NR_PAUSE:
+	case TS_NR_NANOSLEEP:
+	case TS_NR_CLOCK_NANOSLEEP:
+	case TS_NR_PAUSE:
 		return TS_WAIT_SLEEP;
 	}
 	return TS_WAIT_OTHER;

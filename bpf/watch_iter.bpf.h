@@ -14,7 +14,7 @@ static __always_inline void read_futex_word(struct wstate *st,
 {
 	__u32 w[3];
 
-	if ((st->cur.syscall == NR_FUTEX || st->cur.syscall == NR_FUTEX_WAIT) &&
+	if ((st->cur.syscall == TS_NR_FUTEX || st->cur.syscall == TS_NR_FUTEX_WAIT) &&
 	    !bpf_copy_from_user_task(w, sizeof(w), (void *)st->cur.obj, task, 0)) {
 		st->cur.futex_word = w[0];
 		st->cur.futex_owner = w[2];

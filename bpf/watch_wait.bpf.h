@@ -105,9 +105,9 @@ static __always_inline void note_waker(struct wstate *st, __u32 tid)
 		return;
 	}
 	if (st->cur.cls == TS_WAIT_FUTEX &&
-	    (w->waker_nr == NR_FUTEX || w->waker_nr == NR_FUTEX_WAKE) &&
+	    (w->waker_nr == TS_NR_FUTEX || w->waker_nr == TS_NR_FUTEX_WAKE) &&
 	    (w->a0 == st->cur.obj ||
-	     (w->waker_nr == NR_FUTEX && (w->op & FUTEX_CMD_MASK) == FUTEX_WAKE_OP &&
+	     (w->waker_nr == TS_NR_FUTEX && (w->op & FUTEX_CMD_MASK) == FUTEX_WAKE_OP &&
 	      w->a4 == st->cur.obj)))
 		st->cur.flags |= TS_WAIT_F_WAKER_FUTEX;
 }

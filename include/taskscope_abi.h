@@ -18,6 +18,45 @@
 
 #define TS_COMM_LEN 16
 
+/* x86_64 syscall numbers the programs and the classifier reason about.
+ * Kept here, not taken from <asm/unistd_64.h>: Debian 12's headers stop at
+ * 6.1 and miss futex_wake/futex_wait (6.7), which this kernel has. */
+#define TS_NR_READ 0
+#define TS_NR_WRITE 1
+#define TS_NR_POLL 7
+#define TS_NR_PREAD64 17
+#define TS_NR_PWRITE64 18
+#define TS_NR_READV 19
+#define TS_NR_WRITEV 20
+#define TS_NR_SELECT 23
+#define TS_NR_PAUSE 34
+#define TS_NR_NANOSLEEP 35
+#define TS_NR_CONNECT 42
+#define TS_NR_ACCEPT 43
+#define TS_NR_SENDTO 44
+#define TS_NR_RECVFROM 45
+#define TS_NR_SENDMSG 46
+#define TS_NR_RECVMSG 47
+#define TS_NR_WAIT4 61
+#define TS_NR_RT_SIGTIMEDWAIT 128
+#define TS_NR_RT_SIGSUSPEND 130
+#define TS_NR_FUTEX 202
+#define TS_NR_CLOCK_NANOSLEEP 230
+#define TS_NR_EPOLL_WAIT 232
+#define TS_NR_WAITID 247
+#define TS_NR_PSELECT6 270
+#define TS_NR_PPOLL 271
+#define TS_NR_EPOLL_PWAIT 281
+#define TS_NR_ACCEPT4 288
+#define TS_NR_PREADV 295
+#define TS_NR_RECVMMSG 299
+#define TS_NR_SENDMMSG 307
+#define TS_NR_PREADV2 327
+#define TS_NR_EPOLL_PWAIT2 441
+#define TS_NR_FUTEX_WAITV 449
+#define TS_NR_FUTEX_WAKE 454
+#define TS_NR_FUTEX_WAIT 455
+
 /* ---- common (both programs) ------------------------------------------- */
 
 /* User registers in DWARF numbering for x86_64, the order libdw's

@@ -13,40 +13,6 @@
 
 #include <string.h>
 
-#define NR_READ 0
-#define NR_WRITE 1
-#define NR_POLL 7
-#define NR_PREAD64 17
-#define NR_PWRITE64 18
-#define NR_READV 19
-#define NR_WRITEV 20
-#define NR_SELECT 23
-#define NR_PAUSE 34
-#define NR_NANOSLEEP 35
-#define NR_CONNECT 42
-#define NR_ACCEPT 43
-#define NR_SENDTO 44
-#define NR_RECVFROM 45
-#define NR_SENDMSG 46
-#define NR_RECVMSG 47
-#define NR_WAIT4 61
-#define NR_RT_SIGTIMEDWAIT 128
-#define NR_RT_SIGSUSPEND 130
-#define NR_FUTEX 202
-#define NR_CLOCK_NANOSLEEP 230
-#define NR_EPOLL_WAIT 232
-#define NR_WAITID 247
-#define NR_PSELECT6 270
-#define NR_PPOLL 271
-#define NR_EPOLL_PWAIT 281
-#define NR_ACCEPT4 288
-#define NR_PREADV 295
-#define NR_RECVMMSG 299
-#define NR_SENDMMSG 307
-#define NR_PREADV2 327
-#define NR_EPOLL_PWAIT2 441
-#define NR_FUTEX_WAITV 449
-#define NR_FUTEX_WAIT 454
 
 #define FUTEX_CMD_MASK 0x7f      /* without PRIVATE and CLOCK_REALTIME */
 #define FUTEX_LOCK_PI 6
@@ -158,10 +124,10 @@ static void classify_futex(struct ts_thread *t)
 	b->kind = ts_futex_kind_from_stack(t->frames, t->nframes);
 	b->object = uaddr;
 	b->has_object = true;
-	b->futex_op = t->syscall_nr == NR_FUTEX ? t->args[1] & FUTEX_CMD_MASK : 0;
+	b->futex_op = t->syscall_nr == TS_NR_FUTEX ? t->args[1] & FUTEX_CMD_MASK : 0;
 	if (umem_u32(t, uaddr, &v))
 		b->futex_val = v;
-	if (t->syscall_nr == NR_FUTEX_WAITV) {
+	if (t->syscall_nr == TS_NR_FUTEX_WAITV) {
 		b->has_object = false;   /* a vector of futexes: no one word */
 		b->kind = TS_BLOCK_FUTEX;
 		return;
@@ -211,7 +177,7 @@ static void classify_sleep(struct ts_thread *t,
 		return;
 	req = ((uint64_t)t->umem[1] << 32 | t->umem[0]) * 1000000000ull +
 	      ((uint64_t)t->umem[3] << 32 | t->umem[2]);
-	if (t->syscall_nr == NR_CLOCK_NANOSLEEP) {
+	if (t->syscall_nr == TS_NR_CLOCK_NANOSLEEP) {
 		clock_id = (int)t->args[0];
 		abs = t->args[1] & TIMER_ABSTIME;
 	}
@@ -227,29 +193,29 @@ static void classify_sleep(struct ts_thread *t,
 static enum ts_block_kind syscall_kind(int nr)
 {
 	switch (nr) {
-	case NR_READ: case NR_PREAD64: case NR_READV: case NR_RECVFROM:
-	case NR_RECVMSG: case NR_PREADV: case NR_RECVMMSG: case NR_PREADV2:
+	case TS_NR_READ: case TS_NR_PREAD64: case TS_NR_READV: case TS_NR_RECVFROM:
+	case TS_NR_RECVMSG: case TS_NR_PREADV: case TS_NR_RECVMMSG: case TS_NR_PREADV2:
 		return TS_BLOCK_READ;
-	case NR_WRITE: case NR_PWRITE64: case NR_WRITEV: case NR_SENDTO:
-	case NR_SENDMSG: case NR_SENDMMSG:
+	case TS_NR_WRITE: case TS_NR_PWRITE64: case TS_NR_WRITEV: case TS_NR_SENDTO:
+	case TS_NR_SENDMSG: case TS_NR_SENDMMSG:
 		return TS_BLOCK_WRITE;
-	case NR_ACCEPT: case NR_ACCEPT4:
+	case TS_NR_ACCEPT: case TS_NR_ACCEPT4:
 		return TS_BLOCK_ACCEPT;
-	case NR_CONNECT:
+	case TS_NR_CONNECT:
 		return TS_BLOCK_CONNECT;
-	case NR_POLL: case NR_PPOLL:
+	case TS_NR_POLL: case TS_NR_PPOLL:
 		return TS_BLOCK_POLL;
-	case NR_SELECT: case NR_PSELECT6:
+	case TS_NR_SELECT: case TS_NR_PSELECT6:
 		return TS_BLOCK_SELECT;
-	case NR_EPOLL_WAIT: case NR_EPOLL_PWAIT: case NR_EPOLL_PWAIT2:
+	case TS_NR_EPOLL_WAIT: case TS_NR_EPOLL_PWAIT: case TS_NR_EPOLL_PWAIT2:
 		return TS_BLOCK_EPOLL;
-	case NR_NANOSLEEP: case NR_CLOCK_NANOSLEEP:
+	case TS_NR_NANOSLEEP: case TS_NR_CLOCK_NANOSLEEP:
 		return TS_BLOCK_SLEEP;
-	case NR_WAIT4: case NR_WAITID:
+	case TS_NR_WAIT4: case TS_NR_WAITID:
 		return TS_BLOCK_WAIT;
-	case NR_PAUSE: case NR_RT_SIGSUSPEND: case NR_RT_SIGTIMEDWAIT:
+	case TS_NR_PAUSE: case TS_NR_RT_SIGSUSPEND: case TS_NR_RT_SIGTIMEDWAIT:
 		return TS_BLOCK_SIGNAL;
-	case NR_FUTEX: case NR_FUTEX_WAIT: case NR_FUTEX_WAITV:
+	case TS_NR_FUTEX: case TS_NR_FUTEX_WAIT: case TS_NR_FUTEX_WAITV:
 		return TS_BLOCK_FUTEX;
 	}
 	return TS_BLOCK_SYSCALL;
@@ -277,7 +243,7 @@ void ts_classify(struct ts_thread *t, const struct ts_classify_clock *clk)
 		b->timeout_ms = (int)t->args[2];
 		break;
 	case TS_BLOCK_EPOLL:
-		if (t->syscall_nr != NR_EPOLL_PWAIT2)
+		if (t->syscall_nr != TS_NR_EPOLL_PWAIT2)
 			b->timeout_ms = (int)t->args[3];
 		break;
 	default:
