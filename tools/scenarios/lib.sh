@@ -110,6 +110,28 @@ sc_wait_thread() {
 	fail "no thread named $name appeared in uploadd within $timeout s"
 }
 
+# sc_watch_start FILE DURATION: taskscope watch --json on uploadd into
+# FILE, in the background; returns once its probes are attached.
+sc_watch_start() {
+	SC_WATCH_ERR=$TEST_TMP/watch.$RANDOM.err
+	"$TASKSCOPE" watch -p "$UPLOADD_PID" --json --duration "$2" \
+		> "$1" 2> "$SC_WATCH_ERR" &
+	SC_WATCH_PID=$!
+	track_pid "$SC_WATCH_PID"
+	for _ in $(seq 300); do
+		grep -q watching "$SC_WATCH_ERR" && return 0
+		kill -0 "$SC_WATCH_PID" 2>/dev/null ||
+			fail "taskscope watch exited early: $(tail -1 "$SC_WATCH_ERR")"
+		sleep 0.05
+	done
+	fail "taskscope watch did not attach within 15 s"
+}
+
+# sc_watch_end: waits for the watch started by sc_watch_start to end.
+sc_watch_end() {
+	wait "$SC_WATCH_PID" || fail "taskscope watch failed: $(tail -1 "$SC_WATCH_ERR")"
+}
+
 # sc_wait_syscall NAME NR [TIMEOUT_S]: waits until a thread of uploadd
 # named NAME is in syscall NR, read from /proc as root (not from uploadd's
 # own dump: its signal would wake the thread and restart the kernel's
