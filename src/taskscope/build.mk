@@ -58,3 +58,8 @@ UNIT_test_pprof_snapshot_LIBS := -lprotobuf-c -lz
 $(call obj,$(wildcard tests/unit/test_pprof_*.c)): | $(TS_PB_H)
 
 include src/taskscope/watch.mk
+
+# watch --pprof: the off-CPU profile from hand-made wait events.
+UNIT_test_pprof_watch_OBJS := $(TS_PPROF_OBJS) \
+	$(call obj,src/taskscope/pprof_watch.c) $(TS_WATCH_PURE_OBJS)
+UNIT_test_pprof_watch_LIBS := -lprotobuf-c -lz

@@ -57,6 +57,10 @@ struct ts_pprof {
 	int64_t time_ns, duration_ns;
 };
 
+const struct ts_frame ts_pprof_no_stack = {
+	.function = "[no user stack]",
+};
+
 static uint64_t hash_str(const char *s)
 {
 	uint64_t h = 1469598103934665603ull;   /* FNV-1a */
@@ -500,6 +504,7 @@ int ts_pprof_encode(const struct ts_pprof *p, unsigned char **out, size_t *len)
 	pb.sample_type = v.types;
 	pb.period_type = v.types[0];
 	pb.period = 1;
+	pb.default_sample_type = p->types[0].type;
 	pb.n_sample = p->nsamples;
 	pb.sample = v.samples;
 	pb.n_mapping = p->nmappings;

@@ -27,10 +27,14 @@ struct ts_pprof_label {
 	const char *unit;
 };
 
+/* A frame that stands for a stack that could not be captured, so the
+ * sample still counts (pprof needs a location to show one). */
+extern const struct ts_frame ts_pprof_no_stack;
+
 /* Creates an empty profile whose samples carry ntypes values, described by
  * types[2*i] (e.g. "threads", "blocked") and types[2*i+1] (its unit:
  * "count", "nanoseconds"). The first type is also the period type (period
- * 1). Returns NULL with errno set (ENOMEM, EINVAL). The caller owns it:
+ * 1) and the one pprof shows by default. Returns NULL with errno set (ENOMEM, EINVAL). The caller owns it:
  * ts_pprof_free(). */
 struct ts_pprof *ts_pprof_new(const char *const *types, size_t ntypes);
 

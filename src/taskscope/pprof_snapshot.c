@@ -11,12 +11,6 @@
 
 #include "taskscope/describe.h"
 
-/* Stands for a stack that could not be captured, so the thread still
- * counts (pprof needs a location to show a sample). */
-static const struct ts_frame no_stack = {
-	.function = "[no user stack]",
-};
-
 static int add_thread(struct ts_pprof *p, const struct ts_thread *t)
 {
 	struct ts_pprof_label l[6];
@@ -38,7 +32,7 @@ static int add_thread(struct ts_pprof *p, const struct ts_thread *t)
 			.num = (int64_t)t->off_cpu_ns, .unit = "nanoseconds" };
 	if (t->nframes > 0)
 		return ts_pprof_sample(p, t->frames, t->nframes, &one, l, n);
-	return ts_pprof_sample(p, &no_stack, 1, &one, l, n);
+	return ts_pprof_sample(p, &ts_pprof_no_stack, 1, &one, l, n);
 }
 
 /* The executable: the module of the main thread's outermost frame

@@ -2,7 +2,8 @@
  * (watch_bpf.h), then streams events until Ctrl-C/SIGTERM, --duration or the
  * target's exit, and ends with the summary. Each record goes decode
  * (watch_event.h) -> resolve (watch_resolve.h) -> text or JSON line
- * (watch_format.h) and, with --trace, the trace file (trace_json.h). */
+ * (watch_format.h) and, with --trace, the trace file (trace_json.h); with
+ * --pprof, waits also go into an off-CPU profile (pprof_watch.h). */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -16,6 +17,7 @@
 #include "common/log.h"
 #include "taskscope/bpf_env.h"
 #include "taskscope/exit_codes.h"
+#include "taskscope/pprof_watch.h"
 #include "taskscope/target.h"
 #include "taskscope/trace_json.h"
 #include "taskscope/watch_bpf.h"
@@ -33,6 +35,7 @@ struct watch_session {
 	struct wthreads threads;
 	struct watch_resolver *res;
 	struct trace_json *trace;
+	struct ts_pprof *pprof;      /* --pprof, or NULL */
 	uint64_t t0_ns, events, bad;
 	bool target_exited;
 };
@@ -105,6 +108,8 @@ static int on_record(void *ctx, const void *data, size_t size)
 		s->target_exited = true;
 	if (s->trace)
 		trace_event(s, &v);
+	if (s->pprof)
+		ts_pprof_watch_add(s->pprof, &v);   /* errors stick */
 	if (s->o.quiet || ev.type == TS_WEV_TOTALS)
 		return 0;
 	if (s->o.json)
@@ -242,7 +247,9 @@ static int run(struct watch_session *s)
 	int rc;
 
 	s->res = watch_resolver_new(s->target.pid, 0, &s->threads);
-	if (!s->res) {
+	if (s->o.pprof_path)
+		s->pprof = ts_pprof_watch_new(s->target.pid);
+	if (!s->res || (s->o.pprof_path && !s->pprof)) {
 		log_err("cannot start watch: out of memory");
 		return TS_EXIT_FAILURE;
 	}
@@ -306,6 +313,18 @@ int cmd_watch(int argc, char **argv)
 			rc = TS_EXIT_FAILURE;
 		}
 	}
+	if (s.pprof && !rc) {
+		int err = ts_pprof_watch_write(s.pprof, s.o.pprof_path,
+					       s.target.pid, s.target.comm,
+					       s.t0_ns, s.o.min_block_ns);
+
+		if (err) {
+			log_err("cannot write --pprof %s: %s (choose a writable "
+				"path)", s.o.pprof_path, strerror(-err));
+			rc = TS_EXIT_FAILURE;
+		}
+	}
+	ts_pprof_free(s.pprof);
 	watch_resolver_free(s.res);
 	wthreads_free(&s.threads);
 	return rc;

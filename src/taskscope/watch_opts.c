@@ -62,6 +62,9 @@ void cmd_watch_help(FILE *out)
 "      --json           JSON Lines: one object per event, a summary last\n"
 "      --trace FILE     also write the timeline as Chrome trace-event JSON\n"
 "                       (opens in Perfetto and chrome://tracing)\n"
+"      --pprof FILE     also write an off-CPU pprof profile at the end:\n"
+"                       blocked nanoseconds and waits by stack, for the\n"
+"                       reported waits (implies --stacks)\n"
 "      --recorder N     flight recorder: keep the last N exited threads\n"
 "                       for `taskscope snapshot --recent` (default %d)\n"
 "      --ring-mb N      ring buffer size in MiB, a power of 2 (default %d)\n"
@@ -78,6 +81,8 @@ void cmd_watch_help(FILE *out)
 "  taskscope watch --comm uploadd --min-block 5ms --stacks\n"
 "  taskscope watch -p 4242 --stuck 2s --duration 1m --json > events.jsonl\n"
 "  taskscope watch -p 4242 --trace timeline.json -q\n"
+"  taskscope watch -p 4242 -d 30s -q --pprof offcpu.pb.gz\n"
+"  go tool pprof -top offcpu.pb.gz\n"
 "\n" TS_EXIT_CODES_HELP
 "Ending because the target exited is a success (0).\n",
 		TS_RECENT_DEFAULT, WATCH_DEFAULT_RING_MB,
@@ -86,7 +91,7 @@ void cmd_watch_help(FILE *out)
 
 enum {
 	OPT_COMM = 256, OPT_MIN_BLOCK, OPT_STUCK, OPT_STACKS, OPT_JSON,
-	OPT_TRACE, OPT_RECORDER, OPT_RING_MB, OPT_SUMMARY_THREADS,
+	OPT_TRACE, OPT_RECORDER, OPT_RING_MB, OPT_SUMMARY_THREADS, OPT_PPROF,
 };
 
 static int parse_u32(const char *flag, const char *s, uint32_t min,
@@ -144,6 +149,7 @@ int watch_opts_parse(int argc, char **argv, struct watch_opts *o)
 		{ "stacks", no_argument, NULL, OPT_STACKS },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "trace", required_argument, NULL, OPT_TRACE },
+		{ "pprof", required_argument, NULL, OPT_PPROF },
 		{ "recorder", required_argument, NULL, OPT_RECORDER },
 		{ "ring-mb", required_argument, NULL, OPT_RING_MB },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -176,6 +182,16 @@ int watch_opts_parse(int argc, char **argv, struct watch_opts *o)
 		case OPT_STACKS: o->stacks = true; break;
 		case OPT_JSON: o->json = true; break;
 		case OPT_TRACE: o->trace_path = optarg; break;
+		case OPT_PPROF:
+			/* A profile is stacks: they are what it is made of. */
+			o->pprof_path = optarg;
+			o->stacks = true;
+			if (!optarg[0]) {
+				log_err("--pprof needs a file name (see "
+					"taskscope help watch)");
+				rc = TS_EXIT_USAGE;
+			}
+			break;
 		case OPT_RECORDER:
 			rc = parse_u32("--recorder", optarg, 1, 1 << 20, &o->recorder_slots);
 			break;

@@ -21,6 +21,7 @@ struct watch_opts {
 	uint64_t stuck_ns;           /* 0: off */
 	bool stacks, json, quiet;
 	const char *trace_path;      /* --trace FILE, or NULL */
+	const char *pprof_path;      /* --pprof FILE (sets stacks), or NULL */
 	uint32_t recorder_slots;
 	uint32_t ring_mb;
 	uint32_t summary_threads;

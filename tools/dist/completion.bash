@@ -18,7 +18,7 @@ _taskscope_commands='snapshot watch'
 _taskscope_snapshot_opts='-p --pid --comm --all --json --folded
 	--kernel-stacks --stack-size -o --output --recent --pprof -h --help'
 _taskscope_watch_opts='-p --pid --comm -d --duration --min-block --stuck
-	--stacks --json --trace --recorder --ring-mb -q --quiet
+	--stacks --json --trace --pprof --recorder --ring-mb -q --quiet
 	--summary-threads -h --help'
 _uploadd_opts='-l --listen --debug-listen --max-connections
 	--connection-timeout --header-timeout --min-body-rate -s --storage
