@@ -1,4 +1,4 @@
-# Code both programs link: logging and the JSON writer.
+# Code both programs link: logging, the JSON writer, fd helpers (io.h).
 COMMON_SRCS := $(wildcard src/common/*.c)
 COMMON_OBJS := $(call obj,$(COMMON_SRCS))
 
@@ -8,6 +8,7 @@ COMMON_OBJS := $(call obj,$(COMMON_SRCS))
 # one writer. (The sources stay in src/taskscope/, where the fuzzers and
 # taskscope watch use them too.)
 DUMP_SRCS := $(patsubst %,src/taskscope/%.c,snapshot_model unwind symbolize \
+             debuginfo elf_inflate \
              syscalls describe fdinfo output_json output_text recorder_describe)
 DUMP_OBJS := $(call obj,$(DUMP_SRCS))
 DUMP_LIBS := -ldw -lelf -lz

@@ -8,22 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Writes all of buf to fd, across short writes and EINTR. */
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
+#include "common/io.h"
 
 int ts_write_file_atomic(const char *path, const void *buf, size_t len)
 {
@@ -42,7 +27,7 @@ int ts_write_file_atomic(const char *path, const void *buf, size_t len)
 	/* mkstemp makes it 0600; an output file is for others to read. */
 	err = fchmod(fd, 0644) < 0 ? -errno : 0;
 	if (!err)
-		err = write_all(fd, buf, len);
+		err = io_write_all(fd, buf, len);
 	if (!err && fsync(fd) < 0)
 		err = -errno;
 	if (close(fd) < 0 && !err)

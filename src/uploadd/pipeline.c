@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/io.h"
+
 #define READER_HASH  0u
 #define READER_WRITE 1u
 /* The writer asks the kernel to start writeback every this many bytes, so
@@ -50,22 +52,6 @@ static void *hash_main(void *arg)
 	return NULL;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static void *write_main(void *arg)
 {
 	struct pipeline *p = arg;
@@ -76,7 +62,7 @@ static void *write_main(void *arg)
 
 	pthread_setname_np(pthread_self(), "up-write");
 	while ((ret = chunkq_next(&p->q, READER_WRITE, &data, &len)) == 1) {
-		err = write_all(p->fd, data, len);
+		err = io_write_all(p->fd, data, len);
 		chunkq_release(&p->q, READER_WRITE);
 		if (err)
 			break;
