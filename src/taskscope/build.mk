@@ -45,8 +45,12 @@ UNIT_test_ts_classify_OBJS := $(TS_PURE_OBJS)
 UNIT_test_ts_waitgraph_OBJS := $(TS_PURE_OBJS)
 UNIT_test_ts_output_OBJS := $(TS_PURE_OBJS)
 UNIT_test_ts_decode_OBJS := $(TS_PURE_OBJS)
-UNIT_test_ts_unwind_OBJS := $(call obj,src/taskscope/unwind.c src/taskscope/symbolize.c)
+UNIT_test_ts_unwind_OBJS := $(call obj,src/taskscope/unwind.c src/taskscope/symbolize.c \
+	src/taskscope/debuginfo.c src/taskscope/elf_inflate.c) $(COMMON_OBJS)
 UNIT_test_ts_unwind_LIBS := -ldw -lelf -lz
+UNIT_test_ts_debuginfo_OBJS := $(call obj,src/taskscope/debuginfo.c \
+	src/taskscope/elf_inflate.c) $(COMMON_OBJS)
+UNIT_test_ts_debuginfo_LIBS := -ldw -lelf
 $(call obj,$(wildcard tests/unit/test_ts_*.c)): | $(BUILD)/gen/ts_syscall_names.h
 
 # pprof output: the builder, the snapshot profile, decoded back in the test

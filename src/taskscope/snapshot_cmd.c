@@ -13,8 +13,10 @@
 #include "common/log.h"
 #include "taskscope/atomic_file.h"
 #include "taskscope/bpf_env.h"
+#include "taskscope/debuginfo.h"
 #include "taskscope/exit_codes.h"
 #include "taskscope/output.h"
+#include "taskscope/phase.h"
 #include "taskscope/pprof.h"
 #include "taskscope/recorder.h"
 #include "taskscope/snapshot_build.h"
@@ -258,10 +260,13 @@ struct prewarm {
 static void *prewarm_main(void *arg)
 {
 	struct prewarm *p = arg;
+	struct ts_phase ph;
 
+	ts_phase_start(&ph);
 	p->u = ts_unwinder_new(p->pid);
 	if (p->u)
 		ts_unwinder_prewarm(p->u);
+	ts_phase_mark(&ph, "prewarm");
 	return NULL;
 }
 
@@ -275,11 +280,31 @@ static void prewarm_start(struct prewarm *p, pid_t pid)
 /* Returns the prewarmed unwinder (caller owns it) or NULL. */
 static struct ts_unwinder *prewarm_finish(struct prewarm *p)
 {
+	struct ts_phase ph;
+
 	if (!p->started)
 		return NULL;
+	ts_phase_start(&ph);
 	pthread_join(p->thread, NULL);
+	ts_phase_mark(&ph, "join");
 	p->started = false;
 	return p->u;
+}
+
+/* Keeps inflated copies of compressed debug files (debuginfo.h): libc's
+ * DWARF alone takes ~60 ms of CPU to inflate, on every run without it. */
+static void use_debug_cache(void)
+{
+	char *dir = ts_debugcache_default_dir();
+	int err;
+
+	if (!dir)
+		return;
+	err = ts_debugcache_set_dir(dir);
+	if (err)
+		log_debug(1, "no debug info cache: cannot use %s: %s", dir,
+			  strerror(-err));
+	free(dir);
 }
 
 int cmd_snapshot(int argc, char **argv)
@@ -291,10 +316,13 @@ int cmd_snapshot(int argc, char **argv)
 	struct ts_collect_result raw;
 	struct ts_snapshot s = { 0 };
 	struct ts_snapshot_builder *b;
+	struct ts_unwinder *warm;
 	struct ts_recorder_result recent = { 0 };
+	struct ts_phase ph;
 	bool help = false;
 	int rc;
 
+	ts_phase_start(&ph);
 	rc = parse_args(argc, argv, &a, &help);
 	if (rc || help) {
 		if (help)
@@ -310,6 +338,8 @@ int cmd_snapshot(int argc, char **argv)
 	rc = ts_bpf_preflight(TS_NEED_BTF);
 	if (rc)
 		return rc;
+	use_debug_cache();
+	ts_phase_mark(&ph, "start");
 	co.pid = target.pid;
 	co.kernel_stacks = a.kernel_stacks;
 	co.stack_max = a.stack_size;
@@ -334,7 +364,9 @@ int cmd_snapshot(int argc, char **argv)
 			target.pid);
 		return TS_EXIT_NO_TARGET;
 	}
-	b = ts_snapshot_build(&raw, a.kernel_stacks, prewarm_finish(&pw), &s);
+	warm = prewarm_finish(&pw);
+	ts_phase_start(&ph);
+	b = ts_snapshot_build(&raw, a.kernel_stacks, warm, &s);
 	if (!b) {
 		log_err("cannot decode the snapshot: %s", errno == EPROTO ?
 			"malformed BPF records (taskscope and its BPF object "
@@ -342,12 +374,14 @@ int cmd_snapshot(int argc, char **argv)
 		rc = TS_EXIT_FAILURE;
 		goto free_raw;
 	}
+	ts_phase_mark(&ph, "build");
 	log_debug(1, "snapshot: %zu threads, load %.1f ms, pass %.1f ms, "
 		  "unwind %.1f ms", s.nthreads, raw.load_ms, raw.pass_ms,
 		  s.unwind_ms);
 	if (a.recent_ns && !a.all)
 		ts_recorder_snapshot(&s, target.pid, a.recent_ns, &recent);
 	rc = render(&a, &s);
+	ts_phase_mark(&ph, "output");
 	if (!rc && a.pprof)
 		rc = write_pprof(a.pprof, &s);
 	ts_recorder_free(&recent);

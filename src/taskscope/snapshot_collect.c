@@ -16,6 +16,7 @@
 #include "snapshot.skel.h"
 #include "taskscope/bpf_env.h"
 #include "taskscope/exit_codes.h"
+#include "taskscope/phase.h"
 #include "taskscope/target.h"
 
 /* Bytes asked of one read(). The kernel walks threads until the user
@@ -106,11 +107,14 @@ int ts_snapshot_collect(const struct ts_collect_opts *o,
 	struct bpf_link *link = NULL;
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
 	int err, rc = TS_EXIT_FAILURE, iter_fd;
+	struct ts_phase ph;
 
 	memset(out, 0, sizeof(*out));
+	ts_phase_start(&ph);
 	skel = snapshot_bpf__open();
 	if (!skel)
 		return ts_bpf_explain("open the snapshot BPF object", -errno);
+	ts_phase_mark(&ph, "bpf-open");
 	skel->rodata->ts_cfg.want_kstack = o->kernel_stacks;
 	skel->rodata->ts_cfg.want_kthreads = o->kthreads;
 	skel->rodata->ts_cfg.stack_max =
@@ -121,6 +125,7 @@ int ts_snapshot_collect(const struct ts_collect_opts *o,
 		rc = ts_bpf_explain("load the snapshot iterator (iter.s/task)", err);
 		goto destroy_skel;
 	}
+	ts_phase_mark(&ph, "bpf-load");
 	err = attach_iter(skel, o->pid, &link);
 	if (err) {
 		if (o->pid > 0 && !ts_pid_alive(o->pid)) {
@@ -132,6 +137,7 @@ int ts_snapshot_collect(const struct ts_collect_opts *o,
 		goto destroy_skel;
 	}
 	out->load_ms = ms_since(t0);
+	ts_phase_mark(&ph, "attach");
 	iter_fd = bpf_iter_create(bpf_link__fd(link));
 	if (iter_fd < 0) {
 		rc = ts_bpf_explain("create the task iterator", -errno);
@@ -145,6 +151,7 @@ int ts_snapshot_collect(const struct ts_collect_opts *o,
 	out->real_ns = now_ns(CLOCK_REALTIME);
 	err = read_all(iter_fd, out);
 	out->pass_ms = ms_since(t0);
+	ts_phase_mark(&ph, "pass");
 	close(iter_fd);
 	if (err) {
 		ts_collect_result_free(out);
@@ -158,5 +165,6 @@ destroy_link:
 	bpf_link__destroy(link);
 destroy_skel:
 	snapshot_bpf__destroy(skel);
+	ts_phase_mark(&ph, "unload");
 	return rc;
 }

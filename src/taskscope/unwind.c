@@ -15,6 +15,7 @@
 
 #include <elfutils/libdwfl.h>
 
+#include "taskscope/debuginfo.h"
 #include "taskscope/symbolize.h"
 
 struct ts_cur_thread {
@@ -43,7 +44,8 @@ static char *debuginfo_path;
 
 static const Dwfl_Callbacks proc_callbacks = {
 	.find_elf = dwfl_linux_proc_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
+	/* Local files only (and the inflated-DWARF cache): see debuginfo.h. */
+	.find_debuginfo = ts_find_debuginfo,
 	.debuginfo_path = &debuginfo_path,
 };
 

@@ -29,7 +29,7 @@ FUZZ_TS_PURE := $(patsubst %,src/taskscope/%.c,classify waitgraph \
                 snapshot_model snapshot_decode describe fdinfo syscalls \
                 output_text output_json output_folded recorder_describe) \
                 $(COMMON_SRCS)
-FUZZ_TS_UNW  := $(patsubst %,src/taskscope/%.c,unwind symbolize)
+FUZZ_TS_UNW  := $(patsubst %,src/taskscope/%.c,unwind symbolize debuginfo elf_inflate)
 FUZZ_DW_LIBS := -ldw -lelf -lz
 
 FUZZ_multipart_SRCS       := $(FUZZ_UP)
@@ -40,7 +40,7 @@ FUZZ_range_SRCS           := src/uploadd/range.c
 FUZZ_snapshot_decode_SRCS := $(FUZZ_TS_PURE)
 FUZZ_snapshot_decode_LIBS := -ljansson
 FUZZ_classify_SRCS        := $(FUZZ_TS_PURE)
-FUZZ_unwind_SRCS          := $(FUZZ_TS_UNW)
+FUZZ_unwind_SRCS          := $(FUZZ_TS_UNW) $(COMMON_SRCS)
 FUZZ_unwind_LIBS          := $(FUZZ_DW_LIBS)
 FUZZ_watch_event_SRCS     := $(FUZZ_TS_PURE) $(FUZZ_TS_UNW) \
                              $(patsubst %,src/taskscope/%.c,watch_event \
