@@ -128,7 +128,7 @@ def compare(dump, snap, events):
                 f"only in the snapshot: created or gone in the "
                 f"{skew_ms:.0f} ms between the captures"})
         rows.append(row)
-    watch_only = []
+    watch_only = None if events is None else []
     if events is not None:
         for tid, w in sorted(watch_threads(events).items()):
             if tid in ps or tid in ks:
