@@ -130,6 +130,10 @@ untrack_pid() {
 	TEST_PIDS=("${keep[@]}")
 }
 
+# The first guarantee is by construction: no BPF program can write user
+# memory (bpf_probe_write_user is the only helper that does).
+! grep -rn 'bpf_probe_write_user' "$TS_ROOT/bpf" || fail "a BPF program writes user memory"
+
 bpf_state "$TEST_TMP/bpf.before"
 start_guard 8
 T=$GUARD_PID
@@ -191,7 +195,8 @@ for i in $(seq "$SNAPS"); do
 	[ "$(wc -l <"$TEST_TMP/snap.err")" -le 1 ] || fail "snapshot $i: more than one line on stderr: $(cat "$TEST_TMP/snap.err")"
 done
 snap_s=$(( ($(date +%s%N) - t0) / 1000000 ))
-info "snapshots done in $snap_s ms: $(for k in "${!snap_end[@]}"; do printf '%s=%s ' "$k" "${snap_end[$k]}"; done)"
+snap_ends=$(for k in "${!snap_end[@]}"; do printf '%s=%s ' "$k" "${snap_end[$k]}"; done)
+info "snapshots done in $snap_s ms (signal:exit=count): $snap_ends"
 [ "$(memsum 8)" = "$SUM0" ] || fail "the target's memory changed during the snapshots: $SUM0 -> $(memsum 8)"
 
 # The count must see what a running watch holds, or it would be blind.
@@ -255,7 +260,8 @@ for i in $(seq "$WATCHES"); do
 	esac
 done
 watch_s=$(( ($(date +%s%N) - t0) / 1000000 ))
-info "watches done in $watch_s ms: $(for k in "${!watch_end[@]}"; do printf '%s=%s ' "$k" "${watch_end[$k]}"; done)"
+watch_ends=$(for k in "${!watch_end[@]}"; do printf '%s=%s ' "$k" "${watch_end[$k]}"; done)
+info "watches done in $watch_s ms (ending:exit=count): $watch_ends"
 
 info "no BPF object outlives the runs"
 leaks=
@@ -343,13 +349,19 @@ for s in /proc/"$T"/task/*/stat; do
 done
 if [ -n "${HYGIENE_JSON:-}" ]; then
 	python3 - "$HYGIENE_JSON" "$SNAPS" "$snap_s" "$WATCHES" "$watch_s" \
-		"$TEST_TMP/bpf.before" "$TEST_TMP/bpf.after" "$TEST_TMP/sampler.json" <<'PY'
+		"$TEST_TMP/bpf.before" "$TEST_TMP/bpf.after" "$TEST_TMP/sampler.json" \
+		"$snap_ends" "$watch_ends" "$watched_objs" <<'PY'
 import json, sys
-out, snaps, snap_ms, watches, watch_ms, b, a, s = sys.argv[1:]
+out, snaps, snap_ms, watches, watch_ms, b, a, s, se, we, held = sys.argv[1:]
 b, a, s = json.load(open(b)), json.load(open(a)), json.load(open(s))
-json.dump({"snapshots": int(snaps), "snapshot_ms": int(snap_ms), "watches": int(watches),
-           "watch_ms": int(watch_ms), "leaks": 0, "samples": s["samples"],
-           "before": {k: len(b[k]) for k in b}, "after": {k: len(a[k]) for k in a}},
+ends = lambda t: dict(kv.split("=") for kv in t.split())
+json.dump({"snapshots": int(snaps), "snapshot_ms": int(snap_ms),
+           "snapshot_endings": ends(se), "watches": int(watches),
+           "watch_ms": int(watch_ms), "watch_endings": ends(we),
+           "objects_held_by_a_watch": int(held), "leaks": 0,
+           "state_samples": s["samples"],
+           "objects_before": {k: len(b[k]) for k in b},
+           "objects_after": {k: len(a[k]) for k in a}},
           open(out, "w"), indent=1)
 PY
 fi
