@@ -108,6 +108,18 @@ started_ok() {
 	fail "taskscope $1 did not start"
 }
 
+# ts_start OUT ERR ARGS...: taskscope ARGS in the background, stdout and
+# stderr to OUT and ERR; sets TS_PID once it is taskscope.
+ts_start() {
+	local out=$1 err=$2
+	shift 2
+	"${TS_ENV[@]}" "$@" >"$out" 2>"$err" &
+	TS_PID=$!
+	OURS+=("$TS_PID")
+	track_pid "$TS_PID"
+	started_ok "$TS_PID"
+}
+
 # finish PID WHAT: waits (20 s at most) for a taskscope run to end and
 # sets RC to its exit status; a run that does not end fails the test.
 finish() {
@@ -170,11 +182,8 @@ t0=$(date +%s%N)
 declare -A snap_end
 for i in $(seq "$SNAPS"); do
 	fmt=(); [ $((i % 2)) -eq 0 ] && fmt=(--json)
-	"${TS_ENV[@]}" snapshot -p "$T" "${fmt[@]}" >"$TEST_TMP/snap.out" 2>"$TEST_TMP/snap.err" &
-	p=$!
-	started_ok "$p"
-	OURS+=("$p")
-	track_pid "$p"
+	ts_start "$TEST_TMP/snap.out" "$TEST_TMP/snap.err" snapshot -p "$T" "${fmt[@]}"
+	p=$TS_PID
 	sig=
 	case $((i % 10)) in 7|8) sig=INT ;; 9) sig=KILL ;; esac
 	if [ -n "$sig" ]; then rsleep 250; kill -"$sig" "$p" 2>/dev/null || true; fi
@@ -200,10 +209,8 @@ info "snapshots done in $snap_s ms (signal:exit=count): $snap_ends"
 [ "$(memsum 8)" = "$SUM0" ] || fail "the target's memory changed during the snapshots: $SUM0 -> $(memsum 8)"
 
 # The count must see what a running watch holds, or it would be blind.
-"${TS_ENV[@]}" watch -p "$T" >/dev/null 2>"$TEST_TMP/watch.err" &
-p=$!
-OURS+=("$p")
-track_pid "$p"
+ts_start /dev/null "$TEST_TMP/watch.err" watch -p "$T"
+p=$TS_PID
 for _ in $(seq 300); do grep -q 'taskscope: watching' "$TEST_TMP/watch.err" && break; sleep 0.05; done
 bpf_state "$TEST_TMP/bpf.during"
 watched_objs=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(1 for k in d for o in d[k] if int(sys.argv[2]) in o["pids"]))' \
@@ -220,11 +227,8 @@ for i in $(seq "$WATCHES"); do
 	how=$(( i % 4 ))
 	args=(); [ $how -eq 0 ] && args=(--duration 0.3s)
 	[ $((i % 3)) -eq 0 ] && args+=(--json)
-	"${TS_ENV[@]}" watch -p "$T" "${args[@]}" >"$TEST_TMP/watch.out" 2>"$TEST_TMP/watch.err" &
-	p=$!
-	started_ok "$p"
-	OURS+=("$p")
-	track_pid "$p"
+	ts_start "$TEST_TMP/watch.out" "$TEST_TMP/watch.err" watch -p "$T" "${args[@]}"
+	p=$TS_PID
 	sig=
 	case $how in 1) sig=INT ;; 2) sig=TERM ;; 3) sig=KILL ;; esac
 	if [ -n "$sig" ]; then
@@ -303,11 +307,8 @@ for mode in text json; do
 	start_guard $fd
 	g=$GUARD_PID
 	args=(); [ $mode = json ] && args=(--json)
-	"${TS_ENV[@]}" watch -p "$g" "${args[@]}" >"$TEST_TMP/exit.out" 2>"$TEST_TMP/exit.err" &
-	p=$!
-	started_ok "$p"
-	OURS+=("$p")
-	track_pid "$p"
+	ts_start "$TEST_TMP/exit.out" "$TEST_TMP/exit.err" watch -p "$g" "${args[@]}"
+	p=$TS_PID
 	for _ in $(seq 200); do grep -q 'taskscope: watching' "$TEST_TMP/exit.err" && break; sleep 0.05; done
 	echo exit >&$fd
 	eval "exec $fd>&-"
