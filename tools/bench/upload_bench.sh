@@ -91,6 +91,10 @@ make -s -C "$root" BUILD="$build" "$build/uploadd" "$build/bench/loadgen" \
 	"$build/bench/sink" "$build/bench/durable_floor" >&2 ||
 	{ echo "upload_bench: build failed (see above)" >&2; exit 1; }
 case $build in /*) ;; *) build=$root/$build ;; esac
+# Others may edit the tree: say what was measured.
+built_from=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+[ -n "$(git -C "$root" status --porcelain -- src/uploadd src/common 2>/dev/null)" ] &&
+	built_from="$built_from with uncommitted changes in src/uploadd or src/common"
 data=${data:-$build/bench-data}
 mkdir -p "$data"
 data=$(cd "$data" && pwd)
@@ -154,6 +158,8 @@ bench_notes() {
 	dev=$(df -P "$data" | awk 'NR == 2 { print $1 }')
 	redis_v=$(redis-server --version | sed -n 's/.*v=\([0-9.]*\).*/\1/p')
 	cat <<EOF
+uploadd measured: built from commit $built_from.
+
 Method: \`loadgen\` (tools/bench/loadgen.c: C, one epoll thread; why not
 wrk is said at its top) sends multipart uploads (fields filename, version,
 file; a new filename/version per request) over keep-alive connections, one
