@@ -77,6 +77,23 @@ static __always_inline void snap_umem(struct task_struct *task,
 	}
 }
 
+/* Bytes of user stack worth copying from sp. A glibc thread's stack
+ * mapping holds, from the top down, its struct pthread (the thread pointer,
+ * fsbase, points at it), its static TLS, then the stack frames: every frame
+ * lies below fsbase, so the copy stops there (~2.3 KiB of struct pthread a
+ * thread saved, half of a blocked thread's copy). The main thread's fsbase
+ * is elsewhere (below sp), which leaves its copy as it was; a frame beyond
+ * the window would still show as a truncated stack, never silently. */
+static __always_inline __u32 snap_stack_len(const struct ts_user_regs *r,
+					    bool *at_tls)
+{
+	__u64 sp = r->r[TS_REG_SP], fs = r->fsbase;
+	__u32 max = ts_cfg.stack_max;
+
+	*at_tls = fs > sp && fs - sp < max;
+	return *at_tls ? (__u32)(fs - sp) : max;
+}
+
 SEC("iter.s/task")
 int ts_snapshot(struct bpf_iter__task *ctx)
 {
@@ -85,6 +102,7 @@ int ts_snapshot(struct bpf_iter__task *ctx)
 	struct ts_snap_thread *h;
 	struct ts_snap_buf *b;
 	__u32 zero = 0, klen = 0, ulen = 0;
+	bool at_tls = false;
 	__u32 pf;
 	long n;
 
@@ -122,7 +140,10 @@ int ts_snapshot(struct bpf_iter__task *ctx)
 		}
 		snap_umem(task, h);
 		ulen = ts_copy_user_stack(task, h->regs.r[TS_REG_SP], b->stack,
-					  ts_cfg.stack_max, &h->ustack);
+					  snap_stack_len(&h->regs, &at_tls),
+					  &h->ustack);
+		if (at_tls && (h->ustack.flags & TS_STACK_CUT))
+			h->ustack.flags ^= TS_STACK_CUT | TS_STACK_TLS;
 	} else {
 		h->flags |= TS_SNAP_NO_REGS;
 	}

@@ -86,6 +86,8 @@ _Static_assert(sizeof(struct ts_user_regs) == 144, "ts_user_regs size");
 #define TS_STACK_CUT       0x2  /* the stack goes on past TS_STACK_MAX bytes */
 #define TS_STACK_NO_VMA    0x4  /* sp is in no mapping: nothing copied */
 #define TS_STACK_COPY_FAIL 0x8  /* bpf_copy_from_user_task failed */
+#define TS_STACK_TLS       0x10 /* window ends at the thread pointer: above
+				 * it lie struct pthread and TLS, no frame */
 
 /* Describes the copied stack bytes that follow a record: [addr, addr+len). */
 struct ts_stack_window {

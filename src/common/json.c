@@ -97,38 +97,46 @@ static size_t utf8_seq_len(const unsigned char *s, size_t avail)
 	return n;
 }
 
+/* Writes str quoted and escaped. Runs of characters that need no escape
+ * go out in one fwrite: a call per character made this the slowest part of
+ * a 10,000-thread snapshot's JSON. */
 static void json_write_escaped(FILE *f, const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0;
+	size_t i = 0, run = 0;      /* s[run..i) goes out as it is */
 
 	fputc('"', f);
 	while (i < len) {
 		unsigned char c = s[i];
+		const char *esc = NULL;
 		size_t n;
 
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			i++;
+			continue;
+		}
+		if (c >= 0x80 && (n = utf8_seq_len(s + i, len - i))) {
+			i += n;
+			continue;
+		}
+		fwrite(s + run, 1, i - run, f);
 		switch (c) {
-		case '"': fputs("\\\"", f); i++; continue;
-		case '\\': fputs("\\\\", f); i++; continue;
-		case '\n': fputs("\\n", f); i++; continue;
-		case '\r': fputs("\\r", f); i++; continue;
-		case '\t': fputs("\\t", f); i++; continue;
+		case '"': esc = "\\\""; break;
+		case '\\': esc = "\\\\"; break;
+		case '\n': esc = "\\n"; break;
+		case '\r': esc = "\\r"; break;
+		case '\t': esc = "\\t"; break;
 		default: break;
 		}
-		if (c < 0x20 || c == 0x7f) {
+		if (esc)
+			fputs(esc, f);
+		else if (c < 0x80)          /* other controls and DEL */
 			fprintf(f, "\\u%04x", c);
-			i++;
-			continue;
-		}
-		n = utf8_seq_len(s + i, len - i);
-		if (n == 0) {
+		else                        /* invalid UTF-8 */
 			fputs("\\ufffd", f);
-			i++;
-			continue;
-		}
-		fwrite(s + i, 1, n, f);
-		i += n;
+		run = ++i;
 	}
+	fwrite(s + run, 1, i - run, f);
 	fputc('"', f);
 }
 

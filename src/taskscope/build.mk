@@ -28,6 +28,15 @@ $(BUILD)/taskscope: $(TS_OBJS) $(COMMON_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(TS_LIBS)
 
+# The snapshot object's CO-RE types cut from this kernel's BTF, with what
+# identifies the kernel (src/taskscope/core_btf.h says why and when it is
+# used).
+$(BUILD)/gen/snapshot_core_btf.h: $(BUILD)/bpf/snapshot.bpf.o src/taskscope/gen_core_btf.sh
+	@mkdir -p $(@D)
+	sh src/taskscope/gen_core_btf.sh $(BPFTOOL) $(BTF_VMLINUX) $< > $@.tmp
+	mv $@.tmp $@
+$(call obj,src/taskscope/core_btf.c): | $(BUILD)/gen/snapshot_core_btf.h
+
 # Syscall names from the installed kernel headers (linux-libc-dev).
 TS_UNISTD ?= /usr/include/x86_64-linux-gnu/asm/unistd_64.h
 $(BUILD)/gen/ts_syscall_names.h: $(TS_UNISTD)

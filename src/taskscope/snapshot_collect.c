@@ -15,6 +15,7 @@
 #include "taskscope_abi.h"      /* before the skeleton: it names our structs */
 #include "snapshot.skel.h"
 #include "taskscope/bpf_env.h"
+#include "taskscope/core_btf.h"
 #include "taskscope/exit_codes.h"
 #include "taskscope/phase.h"
 #include "taskscope/target.h"
@@ -108,12 +109,24 @@ int ts_snapshot_collect(const struct ts_collect_opts *o,
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
 	int err, rc = TS_EXIT_FAILURE, iter_fd;
 	struct ts_phase ph;
+	char core_path[64];
+	int core_fd;
 
 	memset(out, 0, sizeof(*out));
 	ts_phase_start(&ph);
-	skel = snapshot_bpf__open();
-	if (!skel)
-		return ts_bpf_explain("open the snapshot BPF object", -errno);
+	core_fd = ts_core_btf_open(core_path, sizeof(core_path));
+	{
+		DECLARE_LIBBPF_OPTS(bpf_object_open_opts, oo,
+			.btf_custom_path = core_fd >= 0 ? core_path : NULL);
+
+		skel = snapshot_bpf__open_opts(&oo);
+	}
+	if (!skel) {
+		err = -errno;
+		if (core_fd >= 0)
+			close(core_fd);
+		return ts_bpf_explain("open the snapshot BPF object", err);
+	}
 	ts_phase_mark(&ph, "bpf-open");
 	skel->rodata->ts_cfg.want_kstack = o->kernel_stacks;
 	skel->rodata->ts_cfg.want_kthreads = o->kthreads;
@@ -121,6 +134,8 @@ int ts_snapshot_collect(const struct ts_collect_opts *o,
 		o->stack_max && o->stack_max < TS_STACK_MAX ? o->stack_max
 							    : TS_STACK_MAX;
 	err = snapshot_bpf__load(skel);
+	if (core_fd >= 0)
+		close(core_fd);     /* libbpf has read it */
 	if (err) {
 		rc = ts_bpf_explain("load the snapshot iterator (iter.s/task)", err);
 		goto destroy_skel;
