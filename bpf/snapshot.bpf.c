@@ -108,7 +108,9 @@ int ts_snapshot(struct bpf_iter__task *ctx)
 
 	if (!task)
 		return 0;
-	pf = BPF_CORE_READ(task, flags);
+	/* Plain loads from task (a trusted BTF pointer), not a helper call
+	 * per field: see ts_task_user_regs. */
+	pf = task->flags;
 	if ((pf & TS_PF_KTHREAD) && !ts_cfg.want_kthreads)
 		return 0;
 	b = bpf_map_lookup_elem(&ts_snap_scratch, &zero);
@@ -117,13 +119,13 @@ int ts_snapshot(struct bpf_iter__task *ctx)
 	h = &b->hdr;
 	__builtin_memset(h, 0, sizeof(*h));
 	h->abi_version = TS_ABI_VERSION;
-	h->tid = BPF_CORE_READ(task, pid);
-	h->tgid = BPF_CORE_READ(task, tgid);
-	h->state = BPF_CORE_READ(task, __state);
-	h->exit_state = BPF_CORE_READ(task, exit_state);
-	h->on_cpu = BPF_CORE_READ(task, on_cpu);
-	h->cpu = BPF_CORE_READ(task, thread_info.cpu);
-	h->start_mono_ns = BPF_CORE_READ(task, start_time);
+	h->tid = task->pid;
+	h->tgid = task->tgid;
+	h->state = task->__state;
+	h->exit_state = task->exit_state;
+	h->on_cpu = task->on_cpu;
+	h->cpu = task->thread_info.cpu;
+	h->start_mono_ns = task->start_time;
 	BPF_CORE_READ_STR_INTO(&h->comm, task, comm);
 	ts_task_sched_times(task, &h->cpu_ns, &h->last_arrival_ns,
 			    &h->last_run_ns, &h->last_queued_ns);

@@ -24,7 +24,12 @@ extern void bpf_rcu_read_unlock(void) __ksym;
 
 /* Copies the user registers saved at the task's last kernel entry into out
  * (DWARF order). Returns false when the task has none (kernel thread). For a
- * task running on another CPU they are stale: the caller must say so. */
+ * task running on another CPU they are stale: the caller must say so.
+ * Plain loads, not BPF_CORE_READ: task and the pt_regs bpf_task_pt_regs
+ * returns are BTF pointers, which BTF-aware programs (iterators, tp_btf)
+ * may dereference directly (still CO-RE relocated through vmlinux.h's
+ * preserve_access_index); a helper call per field cost ~20 calls a thread
+ * in every snapshot pass. */
 static __always_inline bool ts_task_user_regs(struct task_struct *task,
 					      struct ts_user_regs *out,
 					      __s32 *orig_ax)
@@ -33,25 +38,25 @@ static __always_inline bool ts_task_user_regs(struct task_struct *task,
 
 	if (!regs)
 		return false;
-	out->r[TS_REG_AX] = BPF_CORE_READ(regs, ax);
-	out->r[TS_REG_DX] = BPF_CORE_READ(regs, dx);
-	out->r[TS_REG_CX] = BPF_CORE_READ(regs, cx);
-	out->r[TS_REG_BX] = BPF_CORE_READ(regs, bx);
-	out->r[TS_REG_SI] = BPF_CORE_READ(regs, si);
-	out->r[TS_REG_DI] = BPF_CORE_READ(regs, di);
-	out->r[TS_REG_BP] = BPF_CORE_READ(regs, bp);
-	out->r[TS_REG_SP] = BPF_CORE_READ(regs, sp);
-	out->r[TS_REG_R8] = BPF_CORE_READ(regs, r8);
-	out->r[TS_REG_R9] = BPF_CORE_READ(regs, r9);
-	out->r[TS_REG_R10] = BPF_CORE_READ(regs, r10);
-	out->r[TS_REG_R11] = BPF_CORE_READ(regs, r11);
-	out->r[TS_REG_R12] = BPF_CORE_READ(regs, r12);
-	out->r[TS_REG_R13] = BPF_CORE_READ(regs, r13);
-	out->r[TS_REG_R14] = BPF_CORE_READ(regs, r14);
-	out->r[TS_REG_R15] = BPF_CORE_READ(regs, r15);
-	out->r[TS_REG_IP] = BPF_CORE_READ(regs, ip);
-	out->fsbase = BPF_CORE_READ(task, thread.fsbase);
-	*orig_ax = (__s32)BPF_CORE_READ(regs, orig_ax);
+	out->r[TS_REG_AX] = regs->ax;
+	out->r[TS_REG_DX] = regs->dx;
+	out->r[TS_REG_CX] = regs->cx;
+	out->r[TS_REG_BX] = regs->bx;
+	out->r[TS_REG_SI] = regs->si;
+	out->r[TS_REG_DI] = regs->di;
+	out->r[TS_REG_BP] = regs->bp;
+	out->r[TS_REG_SP] = regs->sp;
+	out->r[TS_REG_R8] = regs->r8;
+	out->r[TS_REG_R9] = regs->r9;
+	out->r[TS_REG_R10] = regs->r10;
+	out->r[TS_REG_R11] = regs->r11;
+	out->r[TS_REG_R12] = regs->r12;
+	out->r[TS_REG_R13] = regs->r13;
+	out->r[TS_REG_R14] = regs->r14;
+	out->r[TS_REG_R15] = regs->r15;
+	out->r[TS_REG_IP] = regs->ip;
+	out->fsbase = task->thread.fsbase;
+	*orig_ax = (__s32)regs->orig_ax;
 	return true;
 }
 
@@ -192,15 +197,15 @@ static __always_inline void ts_task_sched_times(struct task_struct *task,
 						__u64 *cpu_ns, __u64 *arrival,
 						__u64 *last_run, __u64 *queued)
 {
-	__u64 sum = BPF_CORE_READ(task, se.sum_exec_runtime);
+	__u64 sum = task->se.sum_exec_runtime;   /* plain loads: see above */
 
 	*cpu_ns = sum;
-	*arrival = BPF_CORE_READ(task, sched_info.last_arrival);
-	*queued = BPF_CORE_READ(task, sched_info.last_queued);
+	*arrival = task->sched_info.last_arrival;
+	*queued = task->sched_info.last_queued;
 	/* prev_sum_exec_runtime is sum_exec_runtime when it last got the CPU,
 	 * so the difference is how long that stint lasted: arrival + stint is
 	 * when it went off the CPU. */
-	*last_run = sum - BPF_CORE_READ(task, se.prev_sum_exec_runtime);
+	*last_run = sum - task->se.prev_sum_exec_runtime;
 }
 
 /* A scheduler-clock reading to pair with bpf_ktime_get_ns(): when the
@@ -215,7 +220,7 @@ static __always_inline __u64 ts_sched_clock_ref(void)
 {
 	struct task_struct *cur = bpf_get_current_task_btf();
 
-	return BPF_CORE_READ(cur, sched_info.last_arrival);
+	return cur->sched_info.last_arrival;
 }
 
 struct ts_vma_span {
