@@ -35,7 +35,10 @@ $(BUILD)/gen/snapshot_core_btf.h: $(BUILD)/bpf/snapshot.bpf.o src/taskscope/gen_
 	@mkdir -p $(@D)
 	sh src/taskscope/gen_core_btf.sh $(BPFTOOL) $(BTF_VMLINUX) $< > $@.tmp
 	mv $@.tmp $@
-$(call obj,src/taskscope/core_btf.c): | $(BUILD)/gen/snapshot_core_btf.h
+$(call obj,src/taskscope/core_btf.c tests/unit/test_ts_core_btf.c): | \
+	$(BUILD)/gen/snapshot_core_btf.h
+UNIT_test_ts_core_btf_OBJS := $(call obj,src/taskscope/core_btf.c) $(COMMON_OBJS)
+UNIT_test_ts_core_btf_LIBS := -lbpf
 
 # Syscall names from the installed kernel headers (linux-libc-dev).
 TS_UNISTD ?= /usr/include/x86_64-linux-gnu/asm/unistd_64.h

@@ -101,6 +101,30 @@ static int attach_iter(struct snapshot_bpf *skel, pid_t pid,
 	return *link ? 0 : -errno;
 }
 
+/* Opens the skeleton, relocating against the build kernel's minimal CO-RE
+ * BTF when this is that kernel (core_btf.h). *core_fd is the memfd holding
+ * that BTF, or -1; the caller closes it once the object is loaded. Returns
+ * NULL with errno set on failure (then *core_fd is -1). */
+static struct snapshot_bpf *open_object(int *core_fd)
+{
+	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, oo);
+	struct snapshot_bpf *skel;
+	char path[64];
+	int err;
+
+	*core_fd = ts_core_btf_open(path, sizeof(path));
+	if (*core_fd >= 0)
+		oo.btf_custom_path = path;   /* libbpf copies the path */
+	skel = snapshot_bpf__open_opts(&oo);
+	if (!skel && *core_fd >= 0) {
+		err = errno;
+		close(*core_fd);
+		*core_fd = -1;
+		errno = err;
+	}
+	return skel;
+}
+
 int ts_snapshot_collect(const struct ts_collect_opts *o,
 			struct ts_collect_result *out)
 {
@@ -109,24 +133,13 @@ int ts_snapshot_collect(const struct ts_collect_opts *o,
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
 	int err, rc = TS_EXIT_FAILURE, iter_fd;
 	struct ts_phase ph;
-	char core_path[64];
 	int core_fd;
 
 	memset(out, 0, sizeof(*out));
 	ts_phase_start(&ph);
-	core_fd = ts_core_btf_open(core_path, sizeof(core_path));
-	{
-		DECLARE_LIBBPF_OPTS(bpf_object_open_opts, oo,
-			.btf_custom_path = core_fd >= 0 ? core_path : NULL);
-
-		skel = snapshot_bpf__open_opts(&oo);
-	}
-	if (!skel) {
-		err = -errno;
-		if (core_fd >= 0)
-			close(core_fd);
-		return ts_bpf_explain("open the snapshot BPF object", err);
-	}
+	skel = open_object(&core_fd);
+	if (!skel)
+		return ts_bpf_explain("open the snapshot BPF object", -errno);
 	ts_phase_mark(&ph, "bpf-open");
 	skel->rodata->ts_cfg.want_kstack = o->kernel_stacks;
 	skel->rodata->ts_cfg.want_kthreads = o->kthreads;
