@@ -37,7 +37,8 @@ Usage: tools/bench/upload_bench.sh [--quick] [--runs N] [--build DIR]
   --no-doc      do not write docs/BENCHMARKS.md
   -h, --help    this text
 
-Full run: about 9 minutes; 16 MiB points run 30 s each against uploadd.
+Full run: about 10 minutes: 16 MiB points run 30 s each against uploadd,
+and deleting their ~50 GB takes a further two minutes.
 Run it on an otherwise idle machine: other work shows up in every figure.
 Needs redis-server, curl, openssl, python3 and about 40 GiB free on --data:
 4 KiB and 1 MiB runs keep their files until the end, because deleting many
@@ -82,7 +83,7 @@ done
 if [ $quick -eq 1 ]; then
 	dur_small=2 dur_big=3 sink_small=2 sink_big=2 floor_small=1 floor_big=2 dd_mib=256
 else
-	dur_small=6 dur_big=30 sink_small=3 sink_big=6 floor_small=3 floor_big=5 dd_mib=1024
+	dur_small=5 dur_big=30 sink_small=2 sink_big=4 floor_small=2 floor_big=4 dd_mib=1024
 fi
 
 # A relative --build is relative to the repository, as make's BUILD is.
