@@ -348,5 +348,7 @@ int cmd_snapshot(int argc, char **argv)
 free_raw:
 	ts_snapshot_free(&s);
 	ts_collect_result_free(&raw);
+	if (b)
+		ts_phase_mark(&ph, "free");
 	return rc;
 }
