@@ -270,10 +270,11 @@ def bars(med, big, refs):
                      "| %.0f µs per upload; %d non-2xx or failed | %s | %s |"
                      % (cpu, bad, verdict(cpu <= 250 and bad == 0), ctx))
     lines.append("")
-    lines.append("The durable references bound what a server can do when every 201 "
-                 "waits for fdatasync and a directory fsync, up to noise: dd writes "
-                 "the whole file before its fsync, while uploadd and the floor start "
-                 "writeback as they go, so both can beat dd on one large file.")
+    lines.append("The durable floor is what the file system allows with uploadd's "
+                 "protocol (fdatasync and a directory fsync before each 201). dd is "
+                 "a rougher disk reference: it writes the whole file before its "
+                 "fsync, while uploadd starts writeback as it goes, so uploadd can "
+                 "beat dd on one large file.")
     return "\n".join(lines)
 
 
