@@ -17,10 +17,10 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <sys/syscall.h>
-#include <ucontext.h>
 #include <unistd.h>
 
 #include "fuzz_util.h"
+#include "../lib/self_stack.h"
 #include "taskscope/symbolize.h"
 #include "taskscope/unwind.h"
 
@@ -37,53 +37,9 @@ static struct ts_unwinder *unwinder;
 static unsigned runs;
 static pid_t tid;
 
-/* End of the mapping holding addr (what bpf_find_vma gives BPF). */
-static uint64_t mapping_end(uint64_t addr)
-{
-	unsigned long lo, hi, end = 0;
-	char line[512];
-	FILE *f = fopen("/proc/self/maps", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && addr >= lo && addr < hi)
-			end = hi;
-	if (f)
-		fclose(f);
-	return end;
-}
-
-/* Live stack bytes include other frames' ASan redzones, as a kernel copy
- * of a target's stack would. */
-__attribute__((no_sanitize_address)) static void copy_stack(unsigned char *dst,
-							      uint64_t src,
-							      size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		dst[i] = ((const volatile unsigned char *)(uintptr_t)src)[i];
-}
-
 static NOINLINE void capture(void)
 {
-	ucontext_t uc;
-	const greg_t *g = uc.uc_mcontext.gregs;
-	static const int map[TS_REG_COUNT] = {
-		[TS_REG_AX] = REG_RAX, [TS_REG_DX] = REG_RDX, [TS_REG_CX] = REG_RCX,
-		[TS_REG_BX] = REG_RBX, [TS_REG_SI] = REG_RSI, [TS_REG_DI] = REG_RDI,
-		[TS_REG_BP] = REG_RBP, [TS_REG_SP] = REG_RSP, [TS_REG_R8] = REG_R8,
-		[TS_REG_R9] = REG_R9, [TS_REG_R10] = REG_R10, [TS_REG_R11] = REG_R11,
-		[TS_REG_R12] = REG_R12, [TS_REG_R13] = REG_R13,
-		[TS_REG_R14] = REG_R14, [TS_REG_R15] = REG_R15,
-		[TS_REG_IP] = REG_RIP,
-	};
-
-	getcontext(&uc);
-	for (int i = 0; i < TS_REG_COUNT; i++)
-		base_regs.r[i] = (uint64_t)g[map[i]];
-	base_addr = (uint64_t)g[REG_RSP];
-	base_len = mapping_end(base_addr) - base_addr;
-	if (base_len > WINDOW)
-		base_len = WINDOW;
-	copy_stack(base_stack, base_addr, base_len);
+	self_stack_capture(&base_regs, &base_addr, base_stack, WINDOW, &base_len);
 	__asm__ volatile("" ::: "memory");
 }
 

@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <ucontext.h>
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "../lib/self_stack.h"
 #include "taskscope/symbolize.h"
 #include "taskscope/unwind.h"
 
@@ -27,62 +27,11 @@ static unsigned char stack_copy[WINDOW];
 static uint64_t stack_addr;
 static size_t stack_len;
 
-/* End of the mapping holding addr (as bpf_find_vma gives the BPF side). */
-static uint64_t mapping_end(uint64_t addr)
-{
-	unsigned long lo, hi, end = 0;
-	char line[512];
-	FILE *f = fopen("/proc/self/maps", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && addr >= lo && addr < hi)
-			end = hi;
-	if (f)
-		fclose(f);
-	return end;
-}
-
-/* Copies live stack bytes, other frames' ASan redzones included: the
- * kernel copy taskscope does sees them too, and they are not a bug here. */
-__attribute__((no_sanitize_address)) static void copy_stack(unsigned char *dst,
-							      const unsigned char *src,
-							      size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		dst[i] = ((const volatile unsigned char *)src)[i];
-}
-
 /* Captures this thread's registers and the stack above them, like the
  * snapshot iterator does for a blocked thread. */
 static NOINLINE void capture_here(void)
 {
-	ucontext_t uc;
-	const greg_t *g = uc.uc_mcontext.gregs;
-
-	getcontext(&uc);
-	regs.r[TS_REG_AX] = g[REG_RAX];
-	regs.r[TS_REG_DX] = g[REG_RDX];
-	regs.r[TS_REG_CX] = g[REG_RCX];
-	regs.r[TS_REG_BX] = g[REG_RBX];
-	regs.r[TS_REG_SI] = g[REG_RSI];
-	regs.r[TS_REG_DI] = g[REG_RDI];
-	regs.r[TS_REG_BP] = g[REG_RBP];
-	regs.r[TS_REG_SP] = g[REG_RSP];
-	regs.r[TS_REG_R8] = g[REG_R8];
-	regs.r[TS_REG_R9] = g[REG_R9];
-	regs.r[TS_REG_R10] = g[REG_R10];
-	regs.r[TS_REG_R11] = g[REG_R11];
-	regs.r[TS_REG_R12] = g[REG_R12];
-	regs.r[TS_REG_R13] = g[REG_R13];
-	regs.r[TS_REG_R14] = g[REG_R14];
-	regs.r[TS_REG_R15] = g[REG_R15];
-	regs.r[TS_REG_IP] = g[REG_RIP];
-	stack_addr = g[REG_RSP];
-	stack_len = mapping_end(stack_addr) - stack_addr;
-	if (stack_len > WINDOW)
-		stack_len = WINDOW;
-	copy_stack(stack_copy, (const unsigned char *)(uintptr_t)stack_addr,
-		   stack_len);
+	self_stack_capture(&regs, &stack_addr, stack_copy, WINDOW, &stack_len);
 	__asm__ volatile("" ::: "memory");
 }
 
