@@ -28,17 +28,13 @@ $(BUILD)/taskscope: $(TS_OBJS) $(COMMON_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(TS_LIBS)
 
-# The snapshot object's CO-RE types cut from this kernel's BTF, with what
-# identifies the kernel (src/taskscope/core_btf.h says why and when it is
-# used).
-$(BUILD)/gen/snapshot_core_btf.h: $(BUILD)/bpf/snapshot.bpf.o src/taskscope/gen_core_btf.sh
+# The snapshot iterator's light skeleton: the kernel relocates and resolves
+# it (src/taskscope/snapshot_collect.c says why).
+$(BUILD)/gen/snapshot_lskel.h: $(BUILD)/bpf/snapshot.bpf.o
 	@mkdir -p $(@D)
-	sh src/taskscope/gen_core_btf.sh $(BPFTOOL) $(BTF_VMLINUX) $< > $@.tmp
+	$(BPFTOOL) gen skeleton -L $< name snapshot_lskel > $@.tmp
 	mv $@.tmp $@
-$(call obj,src/taskscope/core_btf.c tests/unit/test_ts_core_btf.c): | \
-	$(BUILD)/gen/snapshot_core_btf.h
-UNIT_test_ts_core_btf_OBJS := $(call obj,src/taskscope/core_btf.c) $(COMMON_OBJS)
-UNIT_test_ts_core_btf_LIBS := -lbpf
+$(call obj,src/taskscope/snapshot_collect.c): | $(BUILD)/gen/snapshot_lskel.h
 
 # Syscall names from the installed kernel headers (linux-libc-dev).
 TS_UNISTD ?= /usr/include/x86_64-linux-gnu/asm/unistd_64.h

@@ -13,9 +13,8 @@
 
 #include "common/log.h"
 #include "taskscope_abi.h"      /* before the skeleton: it names our structs */
-#include "snapshot.skel.h"
+#include "snapshot_lskel.h"     /* after errno.h, which skel_internal.h uses */
 #include "taskscope/bpf_env.h"
-#include "taskscope/core_btf.h"
 #include "taskscope/exit_codes.h"
 #include "taskscope/phase.h"
 #include "taskscope/target.h"
@@ -84,89 +83,92 @@ static int read_all(int fd, struct ts_collect_result *out)
 	}
 }
 
-static int attach_iter(struct snapshot_bpf *skel, pid_t pid,
-		       struct bpf_link **link)
+/* Loads the iterator through its light skeleton (bpftool gen skeleton -L):
+ * a loader program makes the CO-RE relocations and finds the attach point
+ * and kfuncs in the kernel, against the BTF the kernel already holds.
+ * libbpf's skeleton first reads and indexes all of /sys/kernel/btf/vmlinux
+ * in user space (5.5 MB in 4 KiB reads, then ~127,000 types: ~20 ms of CPU,
+ * a third of a 1,000-thread snapshot); this takes ~4 ms. With -vv the
+ * verifier's log goes to log. Returns the skeleton or NULL with errno. */
+static struct snapshot_lskel *load_iter(const struct ts_collect_opts *o,
+					char *log, size_t log_len)
 {
-	DECLARE_LIBBPF_OPTS(bpf_iter_attach_opts, opts);
-	union bpf_iter_link_info linfo;
-
-	memset(&linfo, 0, sizeof(linfo));
-	if (pid > 0) {
-		/* The kernel walks only this process's threads. */
-		linfo.task.pid = pid;
-		opts.link_info = &linfo;
-		opts.link_info_len = sizeof(linfo);
-	}
-	*link = bpf_program__attach_iter(skel->progs.ts_snapshot, &opts);
-	return *link ? 0 : -errno;
-}
-
-/* Opens the skeleton, relocating against the build kernel's minimal CO-RE
- * BTF when this is that kernel (core_btf.h). *core_fd is the memfd holding
- * that BTF, or -1; the caller closes it once the object is loaded. Returns
- * NULL with errno set on failure (then *core_fd is -1). */
-static struct snapshot_bpf *open_object(int *core_fd)
-{
-	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, oo);
-	struct snapshot_bpf *skel;
-	char path[64];
+	struct snapshot_lskel *skel = snapshot_lskel__open();
 	int err;
 
-	*core_fd = ts_core_btf_open(path, sizeof(path));
-	if (*core_fd >= 0)
-		oo.btf_custom_path = path;   /* libbpf copies the path */
-	skel = snapshot_bpf__open_opts(&oo);
-	if (!skel && *core_fd >= 0) {
-		err = errno;
-		close(*core_fd);
-		*core_fd = -1;
-		errno = err;
-	}
-	return skel;
-}
-
-int ts_snapshot_collect(const struct ts_collect_opts *o,
-			struct ts_collect_result *out)
-{
-	struct snapshot_bpf *skel;
-	struct bpf_link *link = NULL;
-	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
-	int err, rc = TS_EXIT_FAILURE, iter_fd;
-	struct ts_phase ph;
-	int core_fd;
-
-	memset(out, 0, sizeof(*out));
-	ts_phase_start(&ph);
-	skel = open_object(&core_fd);
 	if (!skel)
-		return ts_bpf_explain("open the snapshot BPF object", -errno);
-	ts_phase_mark(&ph, "bpf-open");
+		return NULL;
 	skel->rodata->ts_cfg.want_kstack = o->kernel_stacks;
 	skel->rodata->ts_cfg.want_kthreads = o->kthreads;
 	skel->rodata->ts_cfg.stack_max =
 		o->stack_max && o->stack_max < TS_STACK_MAX ? o->stack_max
 							    : TS_STACK_MAX;
-	err = snapshot_bpf__load(skel);
-	if (core_fd >= 0)
-		close(core_fd);     /* libbpf has read it */
+	if (log_verbose_level() >= 2) {
+		skel->ctx.log_level = 1;
+		skel->ctx.log_buf = (__u64)(unsigned long)log;
+		skel->ctx.log_size = log_len;
+	}
+	err = snapshot_lskel__load(skel);
 	if (err) {
-		rc = ts_bpf_explain("load the snapshot iterator (iter.s/task)", err);
-		goto destroy_skel;
+		snapshot_lskel__destroy(skel);
+		errno = -err;
+		return NULL;
+	}
+	return skel;
+}
+
+/* Creates the iterator link, limited to process pid when pid > 0 (the
+ * kernel then walks only its threads). Returns the link fd or -errno. */
+static int attach_iter(struct snapshot_lskel *skel, pid_t pid)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, opts);
+	union bpf_iter_link_info linfo;
+	int fd;
+
+	memset(&linfo, 0, sizeof(linfo));
+	if (pid > 0) {
+		linfo.task.pid = pid;
+		opts.iter_info = &linfo;
+		opts.iter_info_len = sizeof(linfo);
+	}
+	fd = bpf_link_create(skel->progs.ts_snapshot.prog_fd, 0, BPF_TRACE_ITER,
+			     &opts);
+	return fd < 0 ? -errno : fd;
+}
+
+int ts_snapshot_collect(const struct ts_collect_opts *o,
+			struct ts_collect_result *out)
+{
+	struct snapshot_lskel *skel;
+	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+	int err, rc = TS_EXIT_FAILURE, iter_fd, link_fd;
+	static char vlog[1 << 20];  /* verifier log, -vv only */
+	struct ts_phase ph;
+
+	memset(out, 0, sizeof(*out));
+	ts_phase_start(&ph);
+	skel = load_iter(o, vlog, sizeof(vlog));
+	if (!skel) {
+		err = -errno;
+		if (vlog[0])
+			log_debug(2, "verifier log:\n%s", vlog);
+		return ts_bpf_explain("load the snapshot iterator (iter.s/task)",
+				      err);
 	}
 	ts_phase_mark(&ph, "bpf-load");
-	err = attach_iter(skel, o->pid, &link);
-	if (err) {
+	link_fd = attach_iter(skel, o->pid);
+	if (link_fd < 0) {
 		if (o->pid > 0 && !ts_pid_alive(o->pid)) {
 			log_err("process %d exited before the snapshot", o->pid);
 			rc = TS_EXIT_NO_TARGET;
 		} else {
-			rc = ts_bpf_explain("attach the task iterator", err);
+			rc = ts_bpf_explain("attach the task iterator", link_fd);
 		}
 		goto destroy_skel;
 	}
 	out->load_ms = ms_since(t0);
 	ts_phase_mark(&ph, "attach");
-	iter_fd = bpf_iter_create(bpf_link__fd(link));
+	iter_fd = bpf_iter_create(link_fd);
 	if (iter_fd < 0) {
 		rc = ts_bpf_explain("create the task iterator", -errno);
 		goto destroy_link;
@@ -190,9 +192,9 @@ int ts_snapshot_collect(const struct ts_collect_opts *o,
 	}
 	rc = 0;
 destroy_link:
-	bpf_link__destroy(link);
+	close(link_fd);
 destroy_skel:
-	snapshot_bpf__destroy(skel);
+	snapshot_lskel__destroy(skel);
 	ts_phase_mark(&ph, "unload");
 	return rc;
 }
