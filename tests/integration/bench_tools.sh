@@ -43,6 +43,7 @@ expect_usage "$B/sink" --listen nowhere
 expect_usage "$B/durable_floor" --size 4K
 expect_usage "$B/durable_floor" --dir /tmp --threads 0
 expect_usage "$TS_ROOT/tools/bench/upload_bench.sh" --runs x
+expect_usage "$TS_ROOT/tools/bench/upload_bench.sh" --rev no-such-commit-anywhere
 expect_usage "$TS_ROOT/tools/bench/upload_profile.sh" --conns x
 
 # --- durable_floor: what it counts is what is on disk ----------------------

@@ -4,6 +4,9 @@
 # run to a results file that tools/bench/upload_report.py formats.
 
 clk_tck=$(getconf CLK_TCK)
+# The benchmark tools (loadgen, sink, durable_floor); uploadd itself comes
+# from TS_BUILD, which may be another build (upload_bench.sh --rev).
+BENCH_BIN=${BENCH_BIN:-$TS_BUILD/bench}
 
 # Stops a tracked process by PID and forgets it (forget_pid), so the exit
 # trap never signals a PID that may since have been reused.
@@ -36,7 +39,7 @@ proc_hwm_kib() {
 start_sink() {
 	local out=$TEST_TMP/sink.out port=
 	: >"$out"
-	"$TS_BUILD/bench/sink" --listen 127.0.0.1:0 >"$out" 2>"$TEST_TMP/sink.err" &
+	"$BENCH_BIN/sink" --listen 127.0.0.1:0 >"$out" 2>"$TEST_TMP/sink.err" &
 	SINK_PID=$!
 	track_pid "$SINK_PID"
 	for _ in $(seq 100); do
@@ -128,7 +131,7 @@ bench_point() {
 	local out=$1 target=$2 size=$3 conns=$4 secs=$5 run=$6 cpu0 cpu1 hwm lg
 	start_target "$target"
 	cpu0=$(proc_cpu_s "$SERVER_PID")
-	lg=$("$TS_BUILD/bench/loadgen" --json -s "$size" -c "$conns" -d "$secs" \
+	lg=$("$BENCH_BIN/loadgen" --json -s "$size" -c "$conns" -d "$secs" \
 		-p "b$size-c$conns-r$run" "$SERVER_URL/upload" 2>"$TEST_TMP/loadgen.err") ||
 		fail "loadgen against $target ($size, $conns connections) got no 2xx answer: $(tail -3 "$TEST_TMP/loadgen.err")"
 	cpu1=$(proc_cpu_s "$SERVER_PID")
@@ -150,7 +153,7 @@ bench_floor() {
 	STORE_RUNS=$((STORE_RUNS + 1))
 	dir=$STORE_ROOT/floor-$STORE_RUNS
 	mkdir "$dir"
-	json=$("$TS_BUILD/bench/durable_floor" --json --dir "$dir" --size "$size" \
+	json=$("$BENCH_BIN/durable_floor" --json --dir "$dir" --size "$size" \
 		--threads "$conns" --seconds "$secs") || fail "durable_floor in $dir failed (see above)"
 	bench_discard "$dir" "$size"
 	printf '{"kind":"floor","size":"%s","conns":%d,"run":%d,"duration_s":%s,"floor":%s}\n' \

@@ -26,7 +26,7 @@ usage() {
 upload_bench.sh: benchmark uploadd against the machine's limits
 
 Usage: tools/bench/upload_bench.sh [--quick] [--runs N] [--build DIR]
-                                   [--data DIR] [--no-doc]
+                                   [--data DIR] [--rev REV] [--no-doc]
 
   --quick       a few seconds per point and one run: for iterating; prints
                 the table but leaves docs/BENCHMARKS.md alone
@@ -34,6 +34,9 @@ Usage: tools/bench/upload_bench.sh [--quick] [--runs N] [--build DIR]
   --build DIR   build directory (default build; made with make BUILD=DIR)
   --data DIR    where uploads are stored and the 1 GiB source file is kept;
                 must be a real disk, not tmpfs (default DIR/bench-data)
+  --rev REV     measure uploadd as committed in REV (e.g. HEAD), built from
+                git archive in DIR/rev-COMMIT, not the working tree (which
+                others may be changing); the tools come from DIR
   --no-doc      do not write docs/BENCHMARKS.md
   -h, --help    this text
 
@@ -50,11 +53,11 @@ no result, disk full); 2 usage error.
 
 Examples:
   tools/bench/upload_bench.sh --quick --build build/bench
-  tools/bench/upload_bench.sh --build build/bench
+  tools/bench/upload_bench.sh --build build/bench --rev HEAD
 EOF
 }
 
-quick=0 runs= build=$root/build data= doc=1
+quick=0 runs= build=$root/build data= doc=1 rev=
 # value OPTION ARGS...: the option's value, or a usage error when missing.
 value() {
 	[ $# -ge 2 ] && [ -n "$2" ] ||
@@ -67,6 +70,7 @@ while [ $# -gt 0 ]; do
 	--runs) runs=$(value "$@"); shift ;;
 	--build) build=$(value "$@"); shift ;;
 	--data) data=$(value "$@"); shift ;;
+	--rev) rev=$(value "$@"); shift ;;
 	--no-doc) doc=0 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "upload_bench: unknown argument \"$1\" (see --help)" >&2; exit 2 ;;
@@ -77,6 +81,10 @@ done
 [[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "upload_bench: --runs needs a number >= 1 (see --help)" >&2; exit 2; }
 [ -n "$build" ] || { echo "upload_bench: --build needs a directory (see --help)" >&2; exit 2; }
 [ $quick -eq 1 ] && doc=0
+if [ -n "$rev" ]; then
+	commit=$(git -C "$root" rev-parse --short "$rev^{commit}" 2>/dev/null) ||
+		{ echo "upload_bench: --rev $rev is not a commit (see --help)" >&2; exit 2; }
+fi
 
 # Durations in seconds: against uploadd / the sink / the durable floor,
 # for 4 KiB and 1 MiB points (small) and 16 MiB points (big).
@@ -92,15 +100,29 @@ make -s -C "$root" BUILD="$build" "$build/uploadd" "$build/bench/loadgen" \
 	"$build/bench/sink" "$build/bench/durable_floor" >&2 ||
 	{ echo "upload_bench: build failed (see above)" >&2; exit 1; }
 case $build in /*) ;; *) build=$root/$build ;; esac
-# Others may edit the tree: say what was measured.
-built_from=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
-[ -n "$(git -C "$root" status --porcelain -- src/uploadd src/common 2>/dev/null)" ] &&
-	built_from="$built_from with uncommitted changes in src/uploadd or src/common"
+# Others may edit the tree: say what was measured, or build it from a commit.
+uploadd_build=$build
+if [ -n "$rev" ]; then
+	uploadd_build=$build/rev-$commit/build
+	if [ ! -x "$uploadd_build/uploadd" ]; then
+		echo "# building uploadd as committed in $commit (git archive into $build/rev-$commit)" >&2
+		rm -rf "$build/rev-$commit"
+		mkdir -p "$build/rev-$commit"
+		git -C "$root" archive "$commit" | tar -x -C "$build/rev-$commit" &&
+			make -s -C "$build/rev-$commit" BUILD=build build/uploadd >&2 ||
+			{ echo "upload_bench: cannot build uploadd at $commit (see above)" >&2; exit 1; }
+	fi
+	built_from="$commit, as committed (git archive)"
+else
+	built_from=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+	[ -n "$(git -C "$root" status --porcelain -- src/uploadd src/common 2>/dev/null)" ] &&
+		built_from="$built_from with uncommitted changes in src/uploadd or src/common"
+fi
 data=${data:-$build/bench-data}
 mkdir -p "$data"
 data=$(cd "$data" && pwd)
 
-export TS_BUILD=$build TS_ROOT=$root
+export TS_BUILD=$uploadd_build TS_ROOT=$root BENCH_BIN=$build/bench
 # shellcheck source=../../tests/integration/lib/common.sh
 source "$root/tests/integration/lib/common.sh"
 # shellcheck source=../../tests/integration/lib/uploadd.sh
