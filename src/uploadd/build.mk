@@ -22,6 +22,8 @@ UNIT_test_uploadd_config_OBJS    := $(call uobj,config) $(COMMON_OBJS)
 UNIT_test_uploadd_meta_OBJS      := $(call uobj,meta storage access_log routes validate metrics auth) \
                                     $(COMMON_OBJS)
 UNIT_test_uploadd_meta_LIBS      := -lcrypto
+UNIT_test_uploadd_storage_OBJS   := $(call uobj,storage)
+UNIT_test_uploadd_storage_LIBS   := -lcrypto
 # /debug/threads: the /proc parsers, the signal capture on the test's own
 # threads (real libdw symbolizer), and its JSON beside taskscope's.
 UNIT_test_views_proc_OBJS    := $(call uobj,threaddump_proc) \

@@ -1,16 +1,24 @@
 /* One upload's pipeline: the connection thread copies each piece of the
  * file once into a chunk queue; a hash thread ("up-hash", SHA-256 with
- * OpenSSL EVP) and a writer thread ("up-write", temp file in the storage
- * directory, fdatasync at the end) consume every chunk in parallel.
+ * OpenSSL EVP) and a writer thread ("up-write", the upload's file in the
+ * storage directory, fdatasync at the end) consume every chunk in parallel.
  *
  * Both threads are created for this upload and named, on purpose: they are
- * what taskscope observes. Memory is bounded by the queue (PIPELINE_SLOTS x
+ * what taskscope observes. They start with the first full chunk, or at the
+ * end for a file smaller than one: a small upload's threads then find all
+ * of its data and the end of the queue at once and run straight through,
+ * instead of each sleeping on the queue until the data, then the end,
+ * wakes it. Memory is bounded by the queue (PIPELINE_SLOTS x
  * PIPELINE_CHUNK), whatever the file size.
+ *
+ * The writer hands the page cache back as the file reaches the disk (see
+ * pipeline.c): on this VM, fresh page-cache pages cost more to fill than
+ * the data costs to hash.
  *
  * Life cycle, all calls from the upload's connection thread:
  * pipeline_start -> pipeline_write* -> pipeline_finish -> pipeline_commit,
  * and pipeline_destroy (idempotent) always at the end: on a failure or a
- * client abort it stops both threads, joins them and removes the temp file.
+ * client abort it stops both threads, joins them and discards the file.
  */
 #ifndef UPLOADD_PIPELINE_H
 #define UPLOADD_PIPELINE_H
@@ -30,9 +38,7 @@
 struct pipeline {
 	struct chunkq q;
 	struct storage *store;        /* not owned */
-	int fd;                       /* temp file, -1 when closed */
-	char tmp_name[STORAGE_NAME_MAX];
-	bool tmp_exists;              /* tmp_name is on disk */
+	struct storage_tmp tmp;       /* the file until committed */
 	pthread_t hash_thread, write_thread;
 	bool hash_started, write_started;
 	bool finished;                /* threads joined */
@@ -51,30 +57,31 @@ int pipeline_global_init(void);
 /* Releases what pipeline_global_init() took, and recycled buffers. */
 void pipeline_global_cleanup(void);
 
-/* Creates the temp file for token and starts both threads. Returns 0 or
- * -errno; on failure nothing is left running or on disk. p may be zeroed or
- * destroyed before. */
+/* Creates the upload's file (see storage_tmp_create) for token; the threads
+ * start with the first chunk. Returns 0 or -errno; on failure nothing is
+ * left on disk. p may be zeroed or destroyed before. */
 int pipeline_start(struct pipeline *p, struct storage *store,
 		   const char *token);
 
 /* Copies len bytes into the queue, blocking while it is full (the slower
  * consumer sets the pace). Returns 0, or the writer's -errno when it failed
- * (e.g. -ENOSPC), or -ENOMEM. */
+ * (e.g. -ENOSPC), -ENOMEM, or -EAGAIN when a thread could not start. */
 int pipeline_write(struct pipeline *p, const char *data, size_t len);
 
-/* Ends the stream: flushes the last chunk, waits for the hash and the
- * writer (which fdatasyncs), and stores the digest as 64 hex digits in
- * sha256_hex and the byte count in *size. Returns 0 or the writer's -errno.
- * The temp file stays until commit or pipeline_destroy. */
+/* Ends the stream: flushes the last chunk, starts the threads if no chunk
+ * did, waits for the hash and the writer (which fdatasyncs), and stores the
+ * digest as 64 hex digits in sha256_hex and the byte count in *size.
+ * Returns 0, the writer's -errno or -EAGAIN (a thread could not start). The
+ * file stays until commit or pipeline_destroy. */
 int pipeline_finish(struct pipeline *p, char sha256_hex[65], uint64_t *size);
 
-/* After pipeline_finish: renames the temp file to final (never replacing)
- * and fsyncs the directory. Returns 0 or -errno (the temp file is kept for
- * pipeline_destroy to remove). */
+/* After pipeline_finish: makes the file the object final, durably and
+ * never replacing (storage_tmp_commit). Returns 0 or -errno (the file is
+ * left for pipeline_destroy to discard). */
 int pipeline_commit(struct pipeline *p, const char *final);
 
-/* Stops and joins the threads if still running, closes the temp file and
- * removes it unless committed, frees everything. Safe on a zeroed pipeline
+/* Stops and joins the threads if still running, closes the file and
+ * removes its temp name if it has one, frees everything. Safe on a zeroed pipeline
  * (never started), after a failed start, after commit, and twice. */
 void pipeline_destroy(struct pipeline *p);
 

@@ -8,7 +8,8 @@
  *
  * Round trips per upload: one to take the lock (a Lua script that checks the
  * version does not exist, then SET lock:... <token> NX PX <ttl>: both in one
- * atomic step), one to commit (a
+ * atomic step; upload.c skips it when the whole body arrived at once, since
+ * it could refuse nothing early), one to commit (a
  * script that checks the lock is still ours or free, writes the hash and the
  * sorted set, and deletes the lock: atomic). Unlock is the usual
  * compare-token-and-delete script. Every script is idempotent for a given

@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -11,6 +13,20 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+
+/* True unless the file system refuses O_TMPFILE: EOPNOTSUPP, or EISDIR and
+ * EINVAL from kernels that predate it. Any other failure (EACCES...) says
+ * nothing about support and shows again when uploads create files. */
+static bool tmpfile_supported(int dirfd)
+{
+	int fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0640);
+
+	if (fd >= 0) {
+		close(fd);
+		return true;
+	}
+	return errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL;
+}
 
 int storage_open(struct storage *s, const char *path)
 {
@@ -22,6 +38,7 @@ int storage_open(struct storage *s, const char *path)
 	if (s->dirfd < 0)
 		return -errno;
 	snprintf(s->path, sizeof(s->path), "%s", path);
+	s->named_temps = !tmpfile_supported(s->dirfd);
 	return 0;
 }
 
@@ -69,32 +86,96 @@ int storage_remove_temps(struct storage *s, unsigned *removed)
 	return ret;
 }
 
-int storage_create_temp(struct storage *s, const char *token,
-			char name[STORAGE_NAME_MAX])
+int storage_tmp_create(struct storage *s, const char *token,
+		       struct storage_tmp *t)
 {
-	int fd;
-
-	snprintf(name, STORAGE_NAME_MAX, "%s%s", STORAGE_TMP_PREFIX, token);
-	fd = openat(s->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-		    0640);
-	return fd < 0 ? -errno : fd;
+	t->named = false;
+	t->name[0] = '\0';
+	if (!s->named_temps) {
+		t->fd = openat(s->dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC,
+			       0640);
+		return t->fd < 0 ? -errno : 0;
+	}
+	snprintf(t->name, sizeof(t->name), "%s%s", STORAGE_TMP_PREFIX, token);
+	t->fd = openat(s->dirfd, t->name,
+		       O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (t->fd < 0)
+		return -errno;
+	t->named = true;
+	return 0;
 }
 
-int storage_commit(struct storage *s, const char *tmp, const char *final)
+/* Set once linkat(AT_EMPTY_PATH) was refused (it needs
+ * CAP_DAC_READ_SEARCH before Linux 6.10): /proc/self/fd is used after. */
+static atomic_bool empty_path_refused;
+
+/* Gives the unnamed file fd the name final, failing if final exists. */
+static int link_unnamed(int dirfd, int fd, const char *final)
 {
-	if (renameat2(s->dirfd, tmp, s->dirfd, final, RENAME_NOREPLACE) < 0) {
+	char proc[40];
+
+	if (!atomic_load_explicit(&empty_path_refused, memory_order_relaxed)) {
+		if (linkat(fd, "", dirfd, final, AT_EMPTY_PATH) == 0)
+			return 0;
+		if (errno != EPERM && errno != ENOENT)
+			return -errno;
+		atomic_store_explicit(&empty_path_refused, true,
+				      memory_order_relaxed);
+	}
+	/* The same inode through the magic link: allowed to its owner. */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return linkat(AT_FDCWD, proc, dirfd, final, AT_SYMLINK_FOLLOW) < 0 ?
+	       -errno : 0;
+}
+
+/* Renames the named temp file t into place, never replacing. */
+static int rename_named(int dirfd, struct storage_tmp *t, const char *final)
+{
+	if (renameat2(dirfd, t->name, dirfd, final, RENAME_NOREPLACE) < 0) {
 		if (errno != EINVAL && errno != ENOSYS)
 			return -errno;
 		/* A file system without RENAME_NOREPLACE: link() refuses to
 		 * replace too, then the temp name goes. */
-		if (linkat(s->dirfd, tmp, s->dirfd, final, 0) < 0)
+		if (linkat(dirfd, t->name, dirfd, final, 0) < 0)
 			return -errno;
-		unlinkat(s->dirfd, tmp, 0);
+		unlinkat(dirfd, t->name, 0);
 	}
-	/* The rename is durable only once the directory is. */
-	if (fsync(s->dirfd) < 0)
-		return -errno;
+	t->named = false;
 	return 0;
+}
+
+int storage_tmp_commit(struct storage *s, struct storage_tmp *t,
+		       const char *final)
+{
+	bool was_named = t->named;
+	int err = was_named ? rename_named(s->dirfd, t, final) :
+			      link_unnamed(s->dirfd, t->fd, final);
+
+	if (err)
+		return err;
+	/* Durable only once the inode (a link changes its count) and the
+	 * directory are. On ext4 without a journal, fsync of a newly linked
+	 * file writes its directory too, and the directory's own fsync only
+	 * flushes; other file systems need it. A renamed file's inode is
+	 * unchanged since its fdatasync. */
+	if ((!was_named && fsync(t->fd) < 0) || fsync(s->dirfd) < 0) {
+		err = -errno;
+		unlinkat(s->dirfd, final, 0);
+		return err;
+	}
+	return 0;
+}
+
+void storage_tmp_discard(struct storage *s, struct storage_tmp *t)
+{
+	if (t->fd >= 0) {
+		close(t->fd);
+		t->fd = -1;
+	}
+	if (t->named) {
+		unlinkat(s->dirfd, t->name, 0);
+		t->named = false;
+	}
 }
 
 int storage_remove(struct storage *s, const char *name)
@@ -137,17 +218,29 @@ void hex_encode(const unsigned char *in, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
+/* SHA-256 fetched once: EVP_sha256() makes OpenSSL 3 look the digest up
+ * again (a lock and a search) in every EVP_DigestInit_ex. */
+static EVP_MD *name_md;
+static pthread_once_t name_md_once = PTHREAD_ONCE_INIT;
+
+static void name_md_fetch(void)
+{
+	name_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 int storage_object_name(const char *filename, const char *version,
 			const char *token, char out[STORAGE_NAME_MAX])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	char hex[2 * EVP_MAX_MD_SIZE + 1];
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_MD_CTX *ctx;
 	int ok;
 
+	pthread_once(&name_md_once, name_md_fetch);
+	ctx = name_md ? EVP_MD_CTX_new() : NULL;
 	/* The NUL keeps ("ab", "c") and ("a", "bc") apart. */
-	ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+	ok = ctx && EVP_DigestInit_ex(ctx, name_md, NULL) &&
 	     EVP_DigestUpdate(ctx, filename, strlen(filename) + 1) &&
 	     EVP_DigestUpdate(ctx, version, strlen(version)) &&
 	     EVP_DigestFinal_ex(ctx, md, &mdlen);

@@ -7,9 +7,20 @@
  * commit also refuses to replace anything). Every open is relative to one
  * directory fd.
  *
- * Uploads stream into ".uploadd-tmp-<token>" files (O_EXCL, mode 0640); the
- * commit renames into place and fsyncs the directory, so a reader never sees
- * a partial object and a crash leaves only temp files, which
+ * Uploads stream into an unnamed file (O_TMPFILE, mode 0640) in the
+ * directory; the commit links it into place (never replacing) and fsyncs the
+ * file (its link count) and the directory (the new entry). So a reader never
+ * sees a partial object, a name never appears before its data is on disk,
+ * and a crash leaves no temp file at all: the kernel (or fsck) frees an
+ * inode that no directory names. It is cheaper too: the directory changes
+ * once instead of twice, and the data's fdatasync no longer writes the
+ * directory (measured on ext4 without a journal, 16 threads writing 4 KiB
+ * files: 160-190 us of CPU per file against 190-250 us for create, write,
+ * fdatasync, rename, fsync of the directory).
+ *
+ * On a file system without O_TMPFILE, uploads stream into
+ * ".uploadd-tmp-<token>" files (O_EXCL) that the commit renames into place
+ * before fsyncing the directory; a crash then leaves temp files, which
  * storage_remove_temps() deletes at start-up.
  */
 #ifndef UPLOADD_STORAGE_H
@@ -26,11 +37,20 @@
 
 struct storage {
 	int dirfd;
+	bool named_temps; /* no O_TMPFILE here: named temp files + rename */
 	char path[PATH_MAX];
 };
 
-/* Opens (creating it, mode 0750, when missing) the storage directory.
- * Returns 0 or -errno. Start-up only. */
+/* One upload's file until it is committed. */
+struct storage_tmp {
+	int fd;                       /* open for writing, -1 when closed */
+	bool named;                   /* name exists in the directory */
+	char name[STORAGE_NAME_MAX];  /* the temp name when named */
+};
+
+/* Opens (creating it, mode 0750, when missing) the storage directory and
+ * finds out whether it takes O_TMPFILE (else s->named_temps). Returns 0 or
+ * -errno. Start-up only. */
 int storage_open(struct storage *s, const char *path);
 
 /* Closes the directory fd. */
@@ -45,14 +65,24 @@ int storage_check_writable(const struct storage *s);
  * live). */
 int storage_remove_temps(struct storage *s, unsigned *removed);
 
-/* Creates the temp file for an upload with the given token; writes its name
- * to name. Returns the fd (caller closes) or -errno. Any thread. */
-int storage_create_temp(struct storage *s, const char *token,
-			char name[STORAGE_NAME_MAX]);
+/* Creates the file an upload with the given token streams into: unnamed,
+ * or named after the token where O_TMPFILE is missing. Returns 0 with t
+ * filled (release it with storage_tmp_discard) or -errno with t->fd -1.
+ * Any thread. */
+int storage_tmp_create(struct storage *s, const char *token,
+		       struct storage_tmp *t);
 
-/* Makes tmp visible as final: rename without replacing, then fsync the
- * directory. Returns 0 or -errno (-EEXIST if final exists). Any thread. */
-int storage_commit(struct storage *s, const char *tmp, const char *final);
+/* Makes t's file, whose data the caller has already fdatasync'ed, the
+ * object final: linked (or renamed) into place without replacing anything,
+ * then the file and the directory fsync'ed. Returns 0 (final exists, durable;
+ * t->fd stays open for storage_tmp_discard) or -errno (-EEXIST if final
+ * exists); on failure final does not exist. Any thread. */
+int storage_tmp_commit(struct storage *s, struct storage_tmp *t,
+		       const char *final);
+
+/* Closes t's file and removes its temp name if it still has one. Safe on a
+ * committed, a discarded and a failed t. */
+void storage_tmp_discard(struct storage *s, struct storage_tmp *t);
 
 /* Unlinks name from the directory. Returns 0 or -errno. */
 int storage_remove(struct storage *s, const char *name);

@@ -6,12 +6,13 @@
  * Middle calls: feed the body to MHD's post processor; the field callback
  * (multipart.c decides what each piece is) validates names as they end,
  * takes the Redis lock as soon as the file part starts after filename and
- * version (early 409 for an existing or locked version), and streams file
- * bytes into the pipeline (pipeline.c: hash and writer threads). Once the
- * outcome is an error, the rest of the body is read and dropped (bounded),
- * since MHD can only answer after the body.
+ * version (early 409 for an existing or locked version; not when the whole
+ * body is already received, where the commit decides just as well), and
+ * streams file bytes into the pipeline (pipeline.c: hash and writer
+ * threads). Once the outcome is an error, the rest of the body is read and
+ * dropped (bounded), since MHD can only answer after the body.
  * Last call: complete the body, join the pipeline, check the expected
- * sha256 (422), rename into place and fsync, commit metadata to Redis (one
+ * sha256 (422), link into place and fsync, commit metadata to Redis (one
  * atomic script that also frees the lock), answer 201 with the metadata.
  * A commit whose reply is lost (Redis died or hung after receiving it) is
  * asked again for a few seconds; if its outcome stays unknown, the file is
@@ -23,7 +24,7 @@
  *
  * Whatever happens, including a client that disconnects or a daemon
  * shutdown, the request's cleanup (run by http.c from MHD's completion
- * callback) stops the threads, removes the temp file and releases the lock.
+ * callback) stops the threads, discards the file and releases the lock.
  */
 #ifndef UPLOADD_UPLOAD_H
 #define UPLOADD_UPLOAD_H

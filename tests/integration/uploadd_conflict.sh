@@ -2,8 +2,8 @@
 # Versions are immutable, and the upload lock works: while one upload of a
 # (filename, version) holds the lock, a second one gets 409 whichever order
 # its fields come in, and once the first commits, later ones get 409 for the
-# existing version. A client that disconnects mid-upload leaves no temp file
-# and releases its lock at once (not after the TTL).
+# existing version. A client that disconnects mid-upload leaves no file
+# behind and releases its lock at once (not after the TTL).
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/uploadd.sh"
 require_cmd curl
@@ -42,22 +42,36 @@ grep -q 'already exists' "$TEST_TMP/body" || fail "409 body unclear"
 assert_object_count 2
 assert_no_temp_files
 
-info "client abort mid-upload: temp file removed, lock released"
+# Files uploadd has open in the storage directory (not the directory
+# itself): an upload streams into an unnamed O_TMPFILE file ("#INODE
+# (deleted)"), or a named temp file where the file system has no O_TMPFILE.
+open_upload_files() {
+	local store fd target
+	store=$(realpath "$UPLOADD_STORAGE")
+	for fd in /proc/"$UPLOADD_PID"/fd/*; do
+		target=$(readlink "$fd" 2>/dev/null) || continue
+		case $target in "$store"/*) echo "$target" ;; esac
+	done
+	return 0
+}
+
+info "client abort mid-upload: its file discarded, lock released"
 curl -s -o /dev/null --limit-rate 100K -F filename=aborted.bin -F version=1 \
 	-F "file=@$TEST_TMP/f" "$UPLOADD_URL/upload" &
 victim=$!
 track_pid $victim
 wait_redis_key lock:aborted.bin:1 1
 for _ in $(seq 100); do
-	[ -n "$(find "$UPLOADD_STORAGE" -name '.uploadd-tmp-*')" ] && break
+	[ -n "$(open_upload_files)" ] && break
 	sleep 0.05
 done
-[ -n "$(find "$UPLOADD_STORAGE" -name '.uploadd-tmp-*')" ] || fail "no temp file while streaming"
+[ -n "$(open_upload_files)" ] || fail "no upload file open while streaming"
 kill -KILL $victim
 wait $victim 2>/dev/null || true
 wait_redis_key lock:aborted.bin:1 0 5
 wait_log 'path=/upload status=0 .* end='
 assert_no_temp_files
+[ -z "$(open_upload_files)" ] || fail "the aborted upload's file is still open: $(open_upload_files)"
 assert_object_count 2
 [ "$(metric 'uploadd_uploads_total{status="aborted"}')" = 1 ] || fail "aborted upload not counted"
 [ "$(metric uploadd_uploads_in_flight)" = 0 ] || fail "in-flight gauge not back to 0"

@@ -25,7 +25,10 @@ start_uploadd --redis-timeout 40000
 echo "redis-server $REDIS_PID on port $REDIS_PORT; uploadd $UPLOADD_PID, debug listener $(sc_debug_url)"
 
 sc_step "2. Redis stops answering writes; an upload starts"
-echo "hello, slow redis" > "$TEST_TMP/small.txt"
+# More than MHD hands over in one piece (its read buffer): the file part
+# starts before the body is complete, so uploadd takes the lock first. (A
+# body already complete by then goes straight to the commit, lock-free.)
+{ echo "hello, slow redis"; head -c 262144 /dev/zero | tr '\0' .; } > "$TEST_TMP/small.txt"
 # WRITE, not ALL: commands that may write (the lock script) wait, while
 # CLIENT UNPAUSE still gets through.
 redis-cli -p "$REDIS_PORT" CLIENT PAUSE "$PAUSE_MAX_MS" WRITE >/dev/null ||
