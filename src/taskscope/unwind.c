@@ -80,7 +80,10 @@ static bool cb_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result,
 	struct ts_cur_thread *t = &u->cur;
 
 	(void)dwfl;
-	if (addr < t->stack_addr || addr - t->stack_addr + sizeof(*result) > t->len) {
+	/* Written so no sum can wrap: a window near the top of the address
+	 * space would otherwise let addr - stack_addr + 8 come out small. */
+	if (addr < t->stack_addr || t->len < sizeof(*result) ||
+	    addr - t->stack_addr > t->len - sizeof(*result)) {
 		t->read_outside = true;
 		return false;
 	}

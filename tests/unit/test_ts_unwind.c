@@ -85,6 +85,34 @@ static void test_unwind_copied_stack(void **state)
 	ts_unwinder_free(u);
 }
 
+/* A window starting at 0 and a stack pointer at the very top of the address
+ * space: the bounds check must not let addr - window + 8 wrap to a small
+ * offset (a fuzzed watch record did; UBSan saw the pointer overflow). Every
+ * read is out of the window, so the walk stops there. */
+static void test_unwind_window_no_wrap(void **state)
+{
+	struct ts_unwinder *u = ts_unwinder_new(getpid());
+	struct ts_user_regs top;
+	enum ts_unwind_stop why;
+	uint64_t pcs[8];
+	bool truncated;
+	int n;
+
+	(void)state;
+	assert_non_null(u);
+	outer_named_frame();
+	for (uint64_t back = 1; back <= 64; back++) {
+		top = regs;
+		top.r[TS_REG_SP] = UINT64_MAX - back;
+		top.r[TS_REG_BP] = UINT64_MAX - back;
+		n = ts_unwind(u, (pid_t)syscall(SYS_gettid), &top, 0,
+			      stack_copy, stack_len, pcs, 8, &truncated, &why);
+		assert_true(n >= 1);
+		assert_int_equal(pcs[0], regs.r[TS_REG_IP]);
+	}
+	ts_unwinder_free(u);
+}
+
 static void test_symbolize_function_and_line(void **state)
 {
 	struct ts_unwinder *u = ts_unwinder_new(getpid());
@@ -129,6 +157,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unwind_copied_stack),
+		cmocka_unit_test(test_unwind_window_no_wrap),
 		cmocka_unit_test(test_symbolize_function_and_line),
 		cmocka_unit_test(test_strip_symver),
 	};
