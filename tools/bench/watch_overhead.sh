@@ -6,7 +6,9 @@
 # 1. Futex ping-pong (tests/targets/pingpong.c: two threads, one mutex, one
 #    condition variable, ROUNDS round trips): alone, with `taskscope watch`
 #    attached (default options, -q), with `--min-block 0` (every wait
-#    reported), and with bcc's offcputime-bpfcc as the reference. The modes
+#    reported), and with bcc's offcputime as the reference: both its
+#    libbpf-tools build (/usr/sbin/offcputime, Debian's libbpf-tools: CO-RE,
+#    sched_switch tracepoint) and the Python one (offcputime-bpfcc). The modes
 #    alternate within each of RUNS rounds; the medians' ratio to "alone"
 #    comes from the same invocation.
 # 2. Per-run cost of every watch program with kernel.bpf_stats_enabled=1
@@ -24,6 +26,7 @@ RUNS=${RUNS:-3}
 ts=$build/taskscope
 pp=$build/targets/pingpong
 offcpu=/usr/sbin/offcputime-bpfcc
+offcpu_libbpf=/usr/sbin/offcputime
 tmp=$(mktemp -d /tmp/watch-bench.XXXXXX)
 pids=()
 
@@ -71,6 +74,9 @@ start_tracer() {
 	watch) "$ts" watch -p "$PP" -q >/dev/null 2>"$tmp/tracer.err" & ;;
 	watch-all) "$ts" watch -p "$PP" -q --min-block 0 >/dev/null 2>"$tmp/tracer.err" & ;;
 	offcputime) "$offcpu" -p "$PP" >/dev/null 2>"$tmp/tracer.err" & ;;
+	offcputime-libbpf)
+		[ -x "$offcpu_libbpf" ] || { echo "$offcpu_libbpf is missing (apt-get install libbpf-tools)" >"$tmp/tracer.err"; return 1; }
+		"$offcpu_libbpf" -p "$PP" >/dev/null 2>"$tmp/tracer.err" & ;;
 	esac
 	TR=$!
 	pids+=("$TR")
@@ -78,6 +84,8 @@ start_tracer() {
 	watch*) wait_for "$tmp/tracer.err" 'taskscope: watching' "$TR" ;;
 	offcputime) # bcc prints nothing when attached: give it time, then check
 		sleep 8; kill -0 "$TR" 2>/dev/null ;;
+	offcputime-libbpf) # silent too, but loads in well under a second
+		sleep 2; kill -0 "$TR" 2>/dev/null ;;
 	esac
 }
 
@@ -109,17 +117,16 @@ stats() { # numbers... -> "median min max" (integers)
 	python3 -c 'import statistics,sys; v=[int(x) for x in sys.argv[1:]]; print(int(statistics.median(v)), min(v), max(v))' "$@"
 }
 
-modes=(alone watch watch-all offcputime)
-declare -A rates cpus
-offcpu_reason=
+modes=(alone watch watch-all offcputime-libbpf offcputime)
+declare -A rates cpus reasons
 for r in $(seq "$RUNS"); do
 	for m in "${modes[@]}"; do
-		[ "$m" = offcputime ] && [ -n "$offcpu_reason" ] && continue
+		[ -n "${reasons[$m]:-}" ] && continue
 		v=$(run_once "$m")
 		if [ "$v" = "-" ]; then
-			[ "$m" = offcputime ] || { echo "watch_overhead: $m failed: $(cat "$tmp/tracer.err")" >&2; exit 1; }
-			offcpu_reason=$(grep -vE '^\s|^Traceback|^  File' "$tmp/tracer.err" | tr '\n' ' ' | cut -c1-400)
-			[ -n "$offcpu_reason" ] || offcpu_reason="exited without a message"
+			case $m in offcputime*) ;; *) echo "watch_overhead: $m failed: $(cat "$tmp/tracer.err")" >&2; exit 1 ;; esac
+			reasons[$m]=$(grep -vE '^\s|^Traceback|^  File' "$tmp/tracer.err" | tr '\n' ' ' | cut -c1-400)
+			[ -n "${reasons[$m]}" ] || reasons[$m]="exited without a message"
 			continue
 		fi
 		rates[$m]="${rates[$m]:-} ${v% *}"
@@ -198,6 +205,7 @@ echo "$old_stats" > /proc/sys/kernel/bpf_stats_enabled
 		alone) label="alone" ;;
 		watch) label="\`taskscope watch -p PID -q\` (default --min-block 1ms)" ;;
 		watch-all) label="\`taskscope watch -p PID -q --min-block 0\` (every wait reported)" ;;
+		offcputime-libbpf) label="bcc's libbpf-tools \`offcputime -p PID\`" ;;
 		offcputime) label="bcc \`offcputime-bpfcc -p PID\`" ;;
 		esac
 		if [ -z "${rates[$m]:-}" ]; then
@@ -210,14 +218,19 @@ echo "$old_stats" > /proc/sys/kernel/bpf_stats_enabled
 		cratio=$(python3 -c "print(f'{$cmed / $c_med * 100:.1f}%')")
 		echo "| $label | $med | $mn | $mx | $ratio | $cmed | $cratio |"
 	done
-	if [ -n "$offcpu_reason" ]; then
+	if [ -n "${reasons[offcputime-libbpf]:-}" ]; then
 		echo
-		echo "bcc's offcputime could not run on this machine: \`$offcpu_reason\`"
+		echo "bcc's libbpf-tools offcputime could not run: \`${reasons[offcputime-libbpf]}\`"
+	fi
+	if [ -n "${reasons[offcputime]:-}" ]; then
+		echo
+		echo "bcc's Python offcputime could not run on this machine: \`${reasons[offcputime]}\`"
 		echo "(it compiles its BPF program at run time against kernel headers, which this"
 		echo "kernel does not ship: no /lib/modules/$(uname -r)/build, no CONFIG_IKHEADERS;"
 		echo "and it attaches a kprobe to finish_task_switch, while this kernel has no"
-		echo "kprobes at all). The design notes' figure for it (2.9x slower, ~4.7 us per"
-		echo "switch) was measured elsewhere."
+		echo "kprobes at all). The libbpf-tools row above is the same tool of the bcc"
+		echo "project built with CO-RE: it records a stack per switch from the"
+		echo "sched_switch tracepoint, and is the reference measured here."
 	fi
 	echo
 	echo "Per-run cost of each watch program, kernel.bpf_stats_enabled=1 (bpftool prog"
