@@ -24,6 +24,7 @@ UNIT_test_uploadd_meta_OBJS      := $(call uobj,meta storage access_log routes v
 UNIT_test_uploadd_meta_LIBS      := -lcrypto
 UNIT_test_uploadd_storage_OBJS   := $(call uobj,storage)
 UNIT_test_uploadd_storage_LIBS   := -lcrypto
+UNIT_test_uploadd_stackpool_OBJS := $(call uobj,stackpool)
 # /debug/threads: the /proc parsers, the signal capture on the test's own
 # threads (real libdw symbolizer), and its JSON beside taskscope's.
 UNIT_test_views_proc_OBJS    := $(call uobj,threaddump_proc) \

@@ -13,7 +13,9 @@
  *
  * The writer hands the page cache back as the file reaches the disk (see
  * pipeline.c): on this VM, fresh page-cache pages cost more to fill than
- * the data costs to hash.
+ * the data costs to hash. Files under 64 KiB keep their few pages: the
+ * hand-back would cost more. Both threads run on stacks recycled between
+ * uploads (stackpool.h).
  *
  * Life cycle, all calls from the upload's connection thread:
  * pipeline_start -> pipeline_write* -> pipeline_finish -> pipeline_commit,
@@ -40,6 +42,7 @@ struct pipeline {
 	struct storage *store;        /* not owned */
 	struct storage_tmp tmp;       /* the file until committed */
 	pthread_t hash_thread, write_thread;
+	void *hash_stack, *write_stack; /* stackpool.h, until joined */
 	bool hash_started, write_started;
 	bool finished;                /* threads joined */
 	EVP_MD_CTX *md;

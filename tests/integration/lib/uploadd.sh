@@ -115,6 +115,58 @@ metric() {
 	curl -s "http://127.0.0.1:$UPLOADD_DEBUG_PORT/metrics" | awk -v m="$1" '$1 == m { print $2 }'
 }
 
+# upload_at_once N NAMES: starts N curl uploads at once, upload i sending
+# $TEST_TMP/in/i as file "name-$((i % NAMES)).bin", version i (status to
+# $TEST_TMP/out/i.code, answer to $TEST_TMP/out/i.body), and waits for all.
+upload_at_once() {
+	local n=$1 names=$2 i p pids=()
+	mkdir -p "$TEST_TMP/out"
+	for i in $(seq "$n"); do
+		curl -s -o "$TEST_TMP/out/$i.body" -w '%{http_code}' \
+			-F "filename=name-$((i % names)).bin" -F "version=$i" \
+			-F "file=@$TEST_TMP/in/$i" "$UPLOADD_URL/upload" >"$TEST_TMP/out/$i.code" &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do wait "$p" || true; done
+}
+
+# assert_uploads_stored N NAMES: upload i (1..N) sent $TEST_TMP/in/i as file
+# "name-$((i % NAMES)).bin", version i, and wrote its HTTP status to
+# $TEST_TMP/out/i.code and its answer to $TEST_TMP/out/i.body. Fails unless
+# every one got 201 and its answer, its Redis entry, its stored object and
+# its download all equal what was sent.
+assert_uploads_stored() {
+	local n=$1 names=$2 i code bad=0
+	for i in $(seq "$n"); do
+		code=$(cat "$TEST_TMP/out/$i.code")
+		[ "$code" = 201 ] || { echo "upload $i: HTTP $code: $(cat "$TEST_TMP/out/$i.body")" >&2; bad=$((bad + 1)); }
+	done
+	[ $bad -eq 0 ] || fail "$bad of $n uploads did not get 201"
+	for i in $(seq "$n"); do
+		echo "hget file:name-$((i % names)).bin:$i sha256"
+	done | redis-cli -p "$REDIS_PORT" --raw >"$TEST_TMP/redis-sums"
+	for i in $(seq "$n"); do
+		curl -s -o "$TEST_TMP/out/$i.get" "$UPLOADD_URL/files/name-$((i % names)).bin/$i"
+	done
+	python3 - "$TEST_TMP" "$UPLOADD_STORAGE" "$n" <<'PY' || fail "stored data does not match what was sent"
+import hashlib, json, os, sys
+tmp, storage, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+redis = open(f"{tmp}/redis-sums").read().split()
+assert len(redis) == n, f"Redis has {len(redis)} of {n} metadata entries"
+def sha(path):
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+for i in range(1, n + 1):
+    meta = json.load(open(f"{tmp}/out/{i}.body"))
+    want = sha(f"{tmp}/in/{i}")
+    assert meta["sha256"] == want, f"upload {i}: metadata {meta['sha256']} != sent {want}"
+    assert sha(f"{storage}/{meta['path']}") == want, f"upload {i}: stored object differs"
+    assert sha(f"{tmp}/out/{i}.get") == want, f"upload {i}: download differs"
+    assert redis[i - 1] == want, f"upload {i}: Redis has {redis[i - 1]}"
+    assert meta["size"] == os.path.getsize(f"{tmp}/in/{i}"), meta
+    assert meta["version"] == str(i), meta
+PY
+}
+
 # mkbody OUT PART...: writes a multipart/form-data body to OUT with the
 # boundary "XBOUNDARYX". PART is NAME=VALUE (VALUE with Python escapes, so
 # \x00 is a NUL byte) or NAME@PATH (a file part). A part "--truncate" cuts
