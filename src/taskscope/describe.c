@@ -39,6 +39,22 @@ static const char *holder(pid_t tid, const char *name, const char *verb,
 	return buf;
 }
 
+/* The futex command a wait used, without its PRIVATE/CLOCK_REALTIME flags:
+ * what is left when the stack does not say which primitive waited (glibc
+ * waits on a condition variable, and with a timeout on most things, with
+ * wait_bitset). NULL for a command that is not a wait. */
+static const char *futex_wait_cmd(unsigned int op)
+{
+	switch (op & 127) {
+	case 0: return "wait";
+	case 6: return "lock_pi";
+	case 9: return "wait_bitset";
+	case 11: return "wait_requeue_pi";
+	case 13: return "lock_pi2";
+	default: return NULL;
+	}
+}
+
 static char *describe_futex(const struct ts_thread *t, char *buf, size_t len)
 {
 	const struct ts_blocked *b = &t->blocked;
@@ -70,7 +86,10 @@ static char *describe_futex(const struct ts_thread *t, char *buf, size_t len)
 		snprintf(buf, len, "futex: semaphore 0x%" PRIx64, b->object);
 		break;
 	default:
-		if (b->has_object)
+		if (b->has_object && futex_wait_cmd(b->futex_op))
+			snprintf(buf, len, "futex: %s 0x%" PRIx64,
+				 futex_wait_cmd(b->futex_op), b->object);
+		else if (b->has_object)
 			snprintf(buf, len, "futex: wait 0x%" PRIx64 " op %u",
 				 b->object, b->futex_op);
 		else

@@ -113,6 +113,27 @@ static void test_fd_wording(void **state)
 			    "udp6 [::1]:53 -> [::1]:5353, 0 B queued");
 }
 
+/* A futex wait the stack did not explain names its command, not a number. */
+static void test_futex_wording(void **state)
+{
+	struct ts_thread t = { .tid = 7, .syscall_nr = 202 };
+	char b[96];
+
+	(void)state;
+	t.blocked = (struct ts_blocked){ .kind = TS_BLOCK_FUTEX, .fd = -1,
+		.object = 0x7f0000001000, .has_object = true, .futex_op = 9 };
+	assert_string_equal(ts_describe_blocked(&t, b, sizeof(b)),
+			    "futex: wait_bitset 0x7f0000001000");
+	t.blocked.futex_op = 0;
+	assert_string_equal(ts_describe_blocked(&t, b, sizeof(b)),
+			    "futex: wait 0x7f0000001000");
+	t.blocked.futex_op = 5;            /* WAKE_OP: not a wait */
+	assert_string_equal(ts_describe_blocked(&t, b, sizeof(b)),
+			    "futex: wait 0x7f0000001000 op 5");
+	t.blocked.has_object = false;
+	assert_string_equal(ts_describe_blocked(&t, b, sizeof(b)), "futex");
+}
+
 static void test_text_go_style(void **state)
 {
 	struct ts_snapshot s;
@@ -195,6 +216,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_fd_wording),
+		cmocka_unit_test(test_futex_wording),
 		cmocka_unit_test(test_text_go_style),
 		cmocka_unit_test(test_folded_merges_and_escapes),
 		cmocka_unit_test(test_json_fields),
