@@ -17,7 +17,19 @@
 
 #include <stddef.h>
 
-#define STACKPOOL_STACK  (256u * 1024) /* usable bytes per stack */
+/* Usable bytes per stack. ThreadSanitizer keeps its own per-thread state
+ * on a stack it is handed (it asks for ~900 KiB and pthread_create fails
+ * with less), so a TSan build gets 2 MiB stacks. */
+#if defined(__SANITIZE_THREAD__)
+#define STACKPOOL_STACK  (2048u * 1024)
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define STACKPOOL_STACK  (2048u * 1024)
+#endif
+#endif
+#ifndef STACKPOOL_STACK
+#define STACKPOOL_STACK  (256u * 1024)
+#endif
 #define STACKPOOL_SPARES 64u           /* idle stacks kept at most */
 
 /* Returns a stack of STACKPOOL_STACK bytes (its lowest address) from the
