@@ -2,7 +2,9 @@
 #include "taskscope/watch_format.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "common/json.h"
 #include "taskscope/describe.h"
@@ -16,12 +18,42 @@ char *watch_exit_status(int status, char *buf, size_t len)
 	return buf;
 }
 
+/* A wait only a storage I/O completion ends (a sync of a file, a read of
+ * a regular file), whose waker sits in another process: block completions
+ * run in softirq context on whatever thread was interrupted or enabled
+ * bottom halves (a curl sending to loopback, say), on its own stack, which
+ * the BPF side cannot tell from that thread waking us itself. Naming it
+ * as the waker would be wrong; the completion is what woke us. */
+static bool woken_by_io_completion(const struct ts_wait *w, pid_t pid)
+{
+	bool storage;
+
+	if (!(w->flags & TS_WAIT_F_WAKER) || w->waker_tgid == (uint32_t)pid)
+		return false;
+	switch (w->syscall) {
+	case SYS_fsync:
+	case SYS_fdatasync:
+	case SYS_sync_file_range:
+	case SYS_sync:
+	case SYS_syncfs:
+	case SYS_msync:
+		storage = true;
+		break;
+	default:
+		storage = w->cls == TS_WAIT_READ && (w->flags & TS_WAIT_F_FD) &&
+			  w->fd.type == TS_FD_FILE;
+	}
+	return storage;
+}
+
 /* "; woken by 4242 "ping" (futex wake)" for a wait, or "". */
 static const char *waker_text(const struct ts_wait *w, pid_t pid,
 			      const char *name, char *buf, size_t len)
 {
 	if (!(w->flags & TS_WAIT_F_WAKER))
 		snprintf(buf, len, "%s", "");
+	else if (woken_by_io_completion(w, pid))
+		snprintf(buf, len, "; woken by an I/O completion");
 	else if ((w->flags & TS_WAIT_F_WAKER_IRQ) &&
 		 (!w->waker_tid || w->waker_tgid != (uint32_t)pid))
 		snprintf(buf, len, "; woken by an interrupt (timer or device)");
@@ -184,9 +216,11 @@ static void json_wait(struct json_writer *w, const struct wev_view *v)
 			json_kv_int(w, "pid", wt->waker_tgid);
 			json_kv_string(w, "name", ev->wait.waker_name);
 		}
-		json_kv_string(w, "via", wt->flags & TS_WAIT_F_WAKER_IRQ ?
-			       "interrupt" : wt->flags & TS_WAIT_F_WAKER_FUTEX ?
-			       "futex_wake" : "wakeup");
+		json_kv_string(w, "via",
+			       woken_by_io_completion(wt, ev->pid) ? "io_completion" :
+			       wt->flags & TS_WAIT_F_WAKER_IRQ ? "interrupt" :
+			       wt->flags & TS_WAIT_F_WAKER_FUTEX ? "futex_wake" :
+			       "wakeup");
 		json_object_end(w);
 	}
 	if (wt->flags & TS_WAIT_F_STACK)

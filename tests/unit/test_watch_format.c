@@ -108,6 +108,42 @@ static void test_mutex_from_ip_and_waker(void **state)
 	wthreads_free(&threads);
 }
 
+/* An fdatasync woken from another process is an I/O completion that ran
+ * in softirq on that thread, not a wakeup by it; one woken from inside the
+ * target keeps its waker. */
+static void test_io_completion_waker(void **state)
+{
+	struct wev_view v = { 0 };
+	struct wev ev;
+	char *text, *js;
+	json_t *j;
+
+	(void)state;
+	mutex_wait(&ev);
+	ev.wait.w.syscall = 75;            /* fdatasync */
+	ev.wait.w.cls = TS_WAIT_OTHER;
+	ev.wait.w.flags = TS_WAIT_F_WAKER;
+	ev.wait.w.waker_tid = 7790;
+	ev.wait.w.waker_tgid = 7790;
+	strcpy(ev.wait.waker_name, "curl");
+	v.ev = &ev;
+	watch_classify_wait(&v, NULL, 0, NULL);
+	text = render(watch_print_text, &v);
+	assert_non_null(strstr(text, "; woken by an I/O completion\n"));
+	assert_null(strstr(text, "curl"));
+	js = render(watch_print_json, &v);
+	j = parse(js);
+	assert_string_equal(json_string_value(json_object_get(
+		json_object_get(j, "woken_by"), "via")), "io_completion");
+	json_decref(j);
+	free(text);
+	free(js);
+	ev.wait.w.waker_tgid = PID;        /* a thread of the target */
+	text = render(watch_print_text, &v);
+	assert_non_null(strstr(text, "; woken by 7790 \"curl\""));
+	free(text);
+}
+
 static void test_join_by_exiting_waker(void **state)
 {
 	struct wev_view v = { 0 };
@@ -298,6 +334,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mutex_from_ip_and_waker),
+		cmocka_unit_test(test_io_completion_waker),
 		cmocka_unit_test(test_join_by_exiting_waker),
 		cmocka_unit_test(test_socket_read),
 		cmocka_unit_test(test_lifecycle_lines),
