@@ -15,7 +15,7 @@ $(BUILD)/uploadd: $(UPLOADD_OBJS) $(DUMP_OBJS) $(COMMON_OBJS)
 uobj = $(call obj,$(patsubst %,src/uploadd/%.c,$(1)))
 UNIT_test_uploadd_validate_OBJS  := $(call uobj,validate)
 UNIT_test_uploadd_multipart_OBJS := $(call uobj,multipart validate)
-UNIT_test_uploadd_chunkq_OBJS    := $(call uobj,chunkq)
+UNIT_test_uploadd_chunkq_OBJS    := $(call uobj,chunkq sparepool)
 UNIT_test_uploadd_range_OBJS     := $(call uobj,range)
 UNIT_test_uploadd_routes_OBJS    := $(call uobj,routes validate)
 UNIT_test_uploadd_config_OBJS    := $(call uobj,config) $(COMMON_OBJS)
@@ -24,7 +24,7 @@ UNIT_test_uploadd_meta_OBJS      := $(call uobj,meta storage access_log routes v
 UNIT_test_uploadd_meta_LIBS      := -lcrypto
 UNIT_test_uploadd_storage_OBJS   := $(call uobj,storage)
 UNIT_test_uploadd_storage_LIBS   := -lcrypto
-UNIT_test_uploadd_stackpool_OBJS := $(call uobj,stackpool)
+UNIT_test_uploadd_stackpool_OBJS := $(call uobj,stackpool sparepool)
 # /debug/threads: the /proc parsers, the signal capture on the test's own
 # threads (real libdw symbolizer), and its JSON beside taskscope's.
 UNIT_test_views_proc_OBJS    := $(call uobj,threaddump_proc) \

@@ -5,42 +5,32 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Recycled slot buffers, all of spare_size bytes. */
-static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
-static char *spares[CHUNKQ_SPARE_MAX];
-static unsigned nspares;
-static size_t spare_size;
+#include "uploadd/sparepool.h"
+
+/* Recycled slot buffers (sparepool.h). */
+static void buf_free(void *buf, size_t size)
+{
+	(void)size;
+	free(buf);
+}
+
+static struct sparepool spare_bufs = SPAREPOOL_INIT(buf_free);
 
 static char *buf_get(size_t size)
 {
-	char *buf = NULL;
+	char *buf = sparepool_get(&spare_bufs, size);
 
-	pthread_mutex_lock(&spare_lock);
-	if (nspares > 0 && spare_size == size)
-		buf = spares[--nspares];
-	pthread_mutex_unlock(&spare_lock);
 	return buf ? buf : malloc(size);
 }
 
 static void buf_put(char *buf, size_t size)
 {
-	pthread_mutex_lock(&spare_lock);
-	if (nspares == 0)
-		spare_size = size;
-	if (nspares < CHUNKQ_SPARE_MAX && spare_size == size) {
-		spares[nspares++] = buf;
-		buf = NULL;
-	}
-	pthread_mutex_unlock(&spare_lock);
-	free(buf);
+	sparepool_put(&spare_bufs, buf, size);
 }
 
 void chunkq_release_spares(void)
 {
-	pthread_mutex_lock(&spare_lock);
-	while (nspares > 0)
-		free(spares[--nspares]);
-	pthread_mutex_unlock(&spare_lock);
+	sparepool_drain(&spare_bufs);
 }
 
 int chunkq_init(struct chunkq *q, unsigned nslots, size_t slot_size,

@@ -22,8 +22,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "uploadd/sparepool.h"
+
 #define CHUNKQ_MAX_READERS 2
-#define CHUNKQ_SPARE_MAX   64 /* recycled slot buffers kept, process-wide */
+#define CHUNKQ_SPARE_MAX   SPAREPOOL_MAX /* recycled slot buffers kept, process-wide */
 
 struct chunkq_slot {
 	char *buf;  /* slot_size bytes, allocated on first use */

@@ -1,13 +1,8 @@
 /* Recycled thread stacks (see stackpool.h). */
 #include "uploadd/stackpool.h"
 
-#include <pthread.h>
 #include <sys/mman.h>
 #include <unistd.h>
-
-static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
-static void *spares[STACKPOOL_SPARES];
-static unsigned nspares;
 
 /* The guard page's size: one page, below the stack. */
 static size_t guard_size(void)
@@ -38,35 +33,27 @@ static void stack_unmap(void *stack)
 	munmap((char *)stack - guard, guard + STACKPOOL_STACK);
 }
 
+static void stack_destroy(void *stack, size_t size)
+{
+	(void)size;
+	stack_unmap(stack);
+}
+
+static struct sparepool spare_stacks = SPAREPOOL_INIT(stack_destroy);
+
 void *stackpool_get(void)
 {
-	void *stack = NULL;
+	void *stack = sparepool_get(&spare_stacks, STACKPOOL_STACK);
 
-	pthread_mutex_lock(&pool_lock);
-	if (nspares > 0)
-		stack = spares[--nspares];
-	pthread_mutex_unlock(&pool_lock);
 	return stack ? stack : stack_map();
 }
 
 void stackpool_put(void *stack)
 {
-	if (!stack)
-		return;
-	pthread_mutex_lock(&pool_lock);
-	if (nspares < STACKPOOL_SPARES) {
-		spares[nspares++] = stack;
-		stack = NULL;
-	}
-	pthread_mutex_unlock(&pool_lock);
-	if (stack)
-		stack_unmap(stack);
+	sparepool_put(&spare_stacks, stack, STACKPOOL_STACK);
 }
 
 void stackpool_release(void)
 {
-	pthread_mutex_lock(&pool_lock);
-	while (nspares > 0)
-		stack_unmap(spares[--nspares]);
-	pthread_mutex_unlock(&pool_lock);
+	sparepool_drain(&spare_stacks);
 }

@@ -17,6 +17,8 @@
 
 #include <stddef.h>
 
+#include "uploadd/sparepool.h"
+
 /* Usable bytes per stack. ThreadSanitizer keeps its own per-thread state
  * on a stack it is handed (it asks for ~900 KiB and pthread_create fails
  * with less), so a TSan build gets 2 MiB stacks. */
@@ -30,7 +32,7 @@
 #ifndef STACKPOOL_STACK
 #define STACKPOOL_STACK  (256u * 1024)
 #endif
-#define STACKPOOL_SPARES 64u           /* idle stacks kept at most */
+#define STACKPOOL_SPARES SPAREPOOL_MAX /* idle stacks kept at most */
 
 /* Returns a stack of STACKPOOL_STACK bytes (its lowest address) from the
  * pool, or a newly mapped one; NULL with errno when none can be mapped.
