@@ -63,8 +63,8 @@ $(call obj,$(wildcard tests/unit/test_ts_*.c)): | $(BUILD)/gen/ts_syscall_names.
 
 # pprof output: the builder, the snapshot profile, decoded back in the test
 # with protobuf-c and zlib.
-TS_PPROF_OBJS := $(call obj,src/taskscope/pprof.c src/taskscope/pprof_snapshot.c \
-	src/taskscope/atomic_file.c) $(TS_PB_O)
+TS_PPROF_OBJS := $(call obj,src/taskscope/pprof.c src/taskscope/pprof_snapshot.c) \
+	$(TS_PB_O)
 UNIT_test_pprof_snapshot_OBJS := $(TS_PPROF_OBJS) $(TS_PURE_OBJS)
 UNIT_test_pprof_snapshot_LIBS := -lprotobuf-c -lz
 $(call obj,$(wildcard tests/unit/test_pprof_*.c)): | $(TS_PB_H)

@@ -9,15 +9,14 @@
 #include "taskscope/elf_inflate.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
+
+#include "common/atomic_file.h"
 
 struct scn_move {
 	GElf_Off old_off, old_size, new_off;
@@ -158,39 +157,26 @@ free_mv:
 	return err;
 }
 
+/* atomic_file_write's fill: the inflated copy of src (an Elf *). */
+static int fill_copy(int fd, void *src)
+{
+	return write_copy(src, fd);
+}
+
 int ts_elf_write_inflated(int src_fd, const char *path)
 {
-	char tmp[4096];
 	Elf *src;
-	int fd, err;
+	int err;
 
 	elf_version(EV_CURRENT);
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
 	src = elf_begin(src_fd, ELF_C_READ_MMAP, NULL);
 	if (!src || elf_kind(src) != ELF_K_ELF) {
 		elf_end(src);
 		return -EINVAL;
 	}
-	if (!any_compressed(src)) {
-		err = -ENODATA;
-		goto end_src;
-	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		goto end_src;
-	}
-	err = write_copy(src, fd);
-	if (!err && fchmod(fd, 0644))
-		err = -errno;
-	if (close(fd) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err)
-		unlink(tmp);
-end_src:
+	/* A cache entry: rebuilt if lost, so no fsync. */
+	err = any_compressed(src) ? atomic_file_write(path, fill_copy, src, false)
+				  : -ENODATA;
 	elf_end(src);
 	return err;
 }

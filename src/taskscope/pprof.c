@@ -16,7 +16,7 @@
 #include <zlib.h>
 
 #include "pprof.pb-c.h"
-#include "taskscope/atomic_file.h"
+#include "common/atomic_file.h"
 
 /* protobuf-c's generated names, shortened. */
 #define PbProfile   Perftools__Profiles__Profile
@@ -541,7 +541,7 @@ int ts_pprof_write(const struct ts_pprof *p, const char *path)
 
 	if (err)
 		return err;
-	err = ts_write_file_atomic(path, buf, len);
+	err = atomic_file_write_buf(path, buf, len);
 	free(buf);
 	return err;
 }

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "taskscope/atomic_file.h"
+#include "common/atomic_file.h"
 #include "taskscope/bpf_env.h"
 #include "taskscope/debuginfo.h"
 #include "taskscope/exit_codes.h"
@@ -185,7 +185,7 @@ static int parse_args(int argc, char **argv, struct snap_args *a, bool *help)
  * code after logging. */
 static int write_atomic(const char *path, const char *buf, size_t len)
 {
-	int err = ts_write_file_atomic(path, buf, len);
+	int err = atomic_file_write_buf(path, buf, len);
 
 	if (err) {
 		log_err("cannot write %s: %s (check the directory exists and "

@@ -1,7 +1,8 @@
 /* Atomic whole-file writes (see atomic_file.h). */
-#include "taskscope/atomic_file.h"
+#include "common/atomic_file.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,8 @@
 
 #include "common/io.h"
 
-int ts_write_file_atomic(const char *path, const void *buf, size_t len)
+int atomic_file_write(const char *path, int (*fill)(int fd, void *arg),
+		      void *arg, bool durable)
 {
 	size_t plen = strlen(path);
 	char *tmp = malloc(plen + 16);
@@ -19,7 +21,7 @@ int ts_write_file_atomic(const char *path, const void *buf, size_t len)
 	if (!tmp)
 		return -ENOMEM;
 	snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-	fd = mkstemp(tmp);
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
 		goto free_tmp;
@@ -27,8 +29,8 @@ int ts_write_file_atomic(const char *path, const void *buf, size_t len)
 	/* mkstemp makes it 0600; an output file is for others to read. */
 	err = fchmod(fd, 0644) < 0 ? -errno : 0;
 	if (!err)
-		err = io_write_all(fd, buf, len);
-	if (!err && fsync(fd) < 0)
+		err = fill(fd, arg);
+	if (!err && durable && fsync(fd) < 0)
 		err = -errno;
 	if (close(fd) < 0 && !err)
 		err = -errno;
@@ -39,4 +41,23 @@ int ts_write_file_atomic(const char *path, const void *buf, size_t len)
 free_tmp:
 	free(tmp);
 	return err;
+}
+
+struct buf_arg {
+	const void *buf;
+	size_t len;
+};
+
+static int fill_buf(int fd, void *arg)
+{
+	const struct buf_arg *b = arg;
+
+	return io_write_all(fd, b->buf, b->len);
+}
+
+int atomic_file_write_buf(const char *path, const void *buf, size_t len)
+{
+	struct buf_arg b = { buf, len };
+
+	return atomic_file_write(path, fill_buf, &b, true);
 }
