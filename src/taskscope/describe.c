@@ -58,6 +58,7 @@ static const char *futex_wait_cmd(unsigned int op)
 static char *describe_futex(const struct ts_thread *t, char *buf, size_t len)
 {
 	const struct ts_blocked *b = &t->blocked;
+	const char *cmd;
 	char h[64];
 
 	switch (b->kind) {
@@ -86,9 +87,9 @@ static char *describe_futex(const struct ts_thread *t, char *buf, size_t len)
 		snprintf(buf, len, "futex: semaphore 0x%" PRIx64, b->object);
 		break;
 	default:
-		if (b->has_object && futex_wait_cmd(b->futex_op))
-			snprintf(buf, len, "futex: %s 0x%" PRIx64,
-				 futex_wait_cmd(b->futex_op), b->object);
+		cmd = futex_wait_cmd(b->futex_op);
+		if (b->has_object && cmd)
+			snprintf(buf, len, "futex: %s 0x%" PRIx64, cmd, b->object);
 		else if (b->has_object)
 			snprintf(buf, len, "futex: wait 0x%" PRIx64 " op %u",
 				 b->object, b->futex_op);
