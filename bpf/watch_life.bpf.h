@@ -134,10 +134,29 @@ static __always_inline void record_exit(struct ts_wev_exit *e)
 	r->exit_ns = e->h.ts_ns;
 }
 
+/* Set once the last thread of the target was seen exiting, where the
+ * tracepoint does not say so itself. */
+__u64 group_dead_seen;
+
+/* Whether p, exiting, is the last thread of its process: the tracepoint's
+ * group_dead argument (6.16+). Before 6.16 the tracepoint runs after
+ * do_exit() has decremented signal->live, so a count of 0 means every
+ * thread is on its way out; two threads exiting together may both see 0,
+ * so only the first is flagged (the process is gone either way, which is
+ * what user space needs). */
+static __always_inline bool exit_group_dead(__u64 *ctx, struct task_struct *p)
+{
+	if (ts_has(TS_FEAT_EXIT_GROUP_DEAD))
+		return (bool)ts_ctx_arg(ctx, 1);
+	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+		return false;
+	return __sync_fetch_and_or(&group_dead_seen, 1) == 0;
+}
+
 /* p (== current) exits: emit its lifetime, CPU time, totals, and keep them
- * in the flight recorder. */
+ * in the flight recorder. Arguments (p[, bool group_dead]). */
 SEC("tp_btf/sched_process_exit")
-int BPF_PROG(tsw_exit, struct task_struct *p, bool group_dead)
+int BPF_PROG(tsw_exit, struct task_struct *p)
 {
 	struct ts_wev_exit *e;
 	struct ts_wstats *s;
@@ -157,7 +176,7 @@ int BPF_PROG(tsw_exit, struct task_struct *p, bool group_dead)
 	}
 	fill_hdr(&e->h, TS_WEV_EXIT, sizeof(*e), bpf_ktime_get_ns(), p);
 	fill_exit(e, p, st);
-	if (group_dead)
+	if (exit_group_dead(ctx, p))
 		e->flags |= TS_WEXIT_F_GROUP_DEAD;
 	record_exit(e);
 	submit(e);
