@@ -9,7 +9,7 @@
  * - pthread_cond_t: waiters sleep on __g_signals[g] at +40 or +44.
  * - sem_t: the value (the futex word) at 0.
  */
-#include "taskscope/classify.h"
+#include "threadview/classify.h"
 
 #include <string.h>
 

@@ -2,12 +2,12 @@
  * BPF copied (futex word, mutex owner, timespec), its fd info and the
  * function names in its symbolized stack. Pure: unit tests feed it recorded
  * threads. */
-#ifndef TASKSCOPE_CLASSIFY_H
-#define TASKSCOPE_CLASSIFY_H
+#ifndef THREADVIEW_CLASSIFY_H
+#define THREADVIEW_CLASSIFY_H
 
 #include <stdint.h>
 
-#include "taskscope/snapshot_model.h"
+#include "threadview/snapshot_model.h"
 
 /* Clocks at the snapshot, for the time left in absolute sleeps. */
 struct ts_classify_clock {

@@ -6,7 +6,7 @@
  * damaged or foreign file is never taken (it is removed instead). Entries
  * are touched when used; once the directory grows past CACHE_MAX_BYTES the
  * least recently used go. */
-#include "taskscope/debuginfo.h"
+#include "threadview/debuginfo.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -21,7 +21,7 @@
 #include <elfutils/libdwelf.h>
 
 #include "common/log.h"
-#include "taskscope/elf_inflate.h"
+#include "threadview/elf_inflate.h"
 
 #define BUILD_ID_MAX 64
 #define CACHE_MAX_BYTES (1ull << 30)

@@ -10,8 +10,8 @@
  * when it first opens it (libc6-dbg: 4 MB -> 10 MB, ~60 ms of CPU per
  * run). The cache keeps an uncompressed copy per build id, which libdw then
  * maps without inflating anything; only the first run pays. */
-#ifndef TASKSCOPE_DEBUGINFO_H
-#define TASKSCOPE_DEBUGINFO_H
+#ifndef THREADVIEW_DEBUGINFO_H
+#define THREADVIEW_DEBUGINFO_H
 
 #include <elfutils/libdwfl.h>
 

@@ -1,12 +1,12 @@
 /* Shared wording for text outputs (see describe.h). */
-#include "taskscope/describe.h"
+#include "threadview/describe.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "taskscope/fdinfo.h"
-#include "taskscope/syscalls.h"
+#include "threadview/fdinfo.h"
+#include "threadview/syscalls.h"
 
 char *ts_format_duration(uint64_t ns, char *buf, size_t len)
 {

@@ -1,13 +1,13 @@
 /* Human wording shared by the text and folded outputs: durations in Go's
  * style ("2.3s", "150ms", "5m3s") and the one-line "what is it blocked on"
  * of a thread ("futex: mutex 0x7f.. held by 4240 \"up-hash\""). Pure. */
-#ifndef TASKSCOPE_DESCRIBE_H
-#define TASKSCOPE_DESCRIBE_H
+#ifndef THREADVIEW_DESCRIBE_H
+#define THREADVIEW_DESCRIBE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "taskscope/snapshot_model.h"
+#include "threadview/snapshot_model.h"
 
 /* Formats ns as a short duration into buf. Returns buf. */
 char *ts_format_duration(uint64_t ns, char *buf, size_t len);

@@ -6,7 +6,7 @@
  * order, each placed at the next offset its alignment allows, so sizes may
  * change freely; a program header whose offset lay inside a kept section
  * (the build-id note libdw reads through PT_NOTE) moves with it. */
-#include "taskscope/elf_inflate.h"
+#include "threadview/elf_inflate.h"
 
 #include <errno.h>
 #include <gelf.h>

@@ -1,8 +1,8 @@
 /* A copy of an ELF file with its compressed sections stored uncompressed,
  * written atomically: what the debug-info cache (debuginfo.h) keeps, so
  * libdw can map DWARF instead of inflating it on every run. */
-#ifndef TASKSCOPE_ELF_INFLATE_H
-#define TASKSCOPE_ELF_INFLATE_H
+#ifndef THREADVIEW_ELF_INFLATE_H
+#define THREADVIEW_ELF_INFLATE_H
 
 /* Writes to path, atomically (temp file in the same directory + rename), a
  * copy of the ELF file open on src_fd with every SHF_COMPRESSED section

@@ -1,5 +1,5 @@
 /* fd descriptions (see fdinfo.h). */
-#include "taskscope/fdinfo.h"
+#include "threadview/fdinfo.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -2,8 +2,8 @@
  * "pipe:[1234]", "file /var/log/x". The formatting is pure (from the BPF
  * view, struct ts_fd_info); ts_fd_readlink adds what only /proc knows
  * (a regular file's path). */
-#ifndef TASKSCOPE_FDINFO_H
-#define TASKSCOPE_FDINFO_H
+#ifndef THREADVIEW_FDINFO_H
+#define THREADVIEW_FDINFO_H
 
 #include <stdbool.h>
 #include <stddef.h>

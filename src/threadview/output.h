@@ -3,13 +3,13 @@
  * docs/taskscope-snapshot.md) and folded stacks (output_folded.c, for flame
  * graphs). They only format a finished struct ts_snapshot to a stream: no
  * other I/O, so unit tests run them on hand-built snapshots. */
-#ifndef TASKSCOPE_OUTPUT_H
-#define TASKSCOPE_OUTPUT_H
+#ifndef THREADVIEW_OUTPUT_H
+#define THREADVIEW_OUTPUT_H
 
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "taskscope/snapshot_model.h"
+#include "threadview/snapshot_model.h"
 
 struct ts_output_opts {
 	bool kernel_stacks;       /* print kernel stacks too */

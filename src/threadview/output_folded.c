@@ -3,7 +3,7 @@
  * with that stack: "proc;thread;main;worker;pthread_mutex_lock;[mutex] 3".
  * The thread name is the root so per-thread-kind flames stay apart; the
  * leaf is what the thread waits on. */
-#include "taskscope/output.h"
+#include "threadview/output.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -4,17 +4,17 @@
  * /debug/threads?format=json is printed by this same writer ("source":
  * "uploadd", s->in_process), so the two views diff field by field. Unknown
  * values are null, never omitted. */
-#include "taskscope/output.h"
+#include "threadview/output.h"
 
 #include <errno.h>
 #include <string.h>
 #include <time.h>
 
 #include "common/json.h"
-#include "taskscope/describe.h"
-#include "taskscope/fdinfo.h"
-#include "taskscope/recorder.h"
-#include "taskscope/syscalls.h"
+#include "threadview/describe.h"
+#include "threadview/fdinfo.h"
+#include "threadview/recent.h"
+#include "threadview/syscalls.h"
 
 #define TS_SCHEMA "taskscope.snapshot/1"
 

@@ -5,14 +5,14 @@
  *       worker_wait+0x1c (tests/targets/blocked_target.c:42)
  *
  * then the wait-for summary and any deadlock. */
-#include "taskscope/output.h"
+#include "threadview/output.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <time.h>
 
-#include "taskscope/describe.h"
-#include "taskscope/recorder.h"
+#include "threadview/describe.h"
+#include "threadview/recent.h"
 
 static void print_header(FILE *f, const struct ts_snapshot *s)
 {

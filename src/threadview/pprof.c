@@ -5,7 +5,7 @@
  * mappings by module path, locations by address and symbolization. The
  * protobuf-c messages are kept in growable arrays and only pointed to at
  * encoding time, when the arrays no longer move. */
-#include "taskscope/pprof.h"
+#include "threadview/pprof.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -15,8 +15,8 @@
 
 #include <zlib.h>
 
-#include "pprof.pb-c.h"
 #include "common/atomic_file.h"
+#include "pprof.pb-c.h"
 
 /* protobuf-c's generated names, shortened. */
 #define PbProfile   Perftools__Profiles__Profile

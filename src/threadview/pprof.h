@@ -2,19 +2,19 @@
  * a builder that collects samples, each a symbolized stack (struct
  * ts_frame, innermost first) with one value per sample type and labels,
  * and interns what they share (strings, functions, locations, mappings).
- * ts_pprof_write() serializes it with protobuf-c (src/taskscope/pprof.proto),
+ * ts_pprof_write() serializes it with protobuf-c (src/threadview/pprof.proto),
  * gzips it with zlib and writes the file atomically.
  *
  * Used by `taskscope snapshot --pprof` (pprof_snapshot.c: a goroutine-style
  * profile, one sample per thread) and `taskscope watch --pprof` (an off-CPU
  * profile). Not thread-safe: one builder per thread. */
-#ifndef TASKSCOPE_PPROF_H
-#define TASKSCOPE_PPROF_H
+#ifndef THREADVIEW_PPROF_H
+#define THREADVIEW_PPROF_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "taskscope/snapshot_model.h"
+#include "threadview/snapshot_model.h"
 
 struct ts_pprof;
 

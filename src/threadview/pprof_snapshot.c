@@ -4,12 +4,12 @@
  * are and `-traces` lists each one; labels (`-tags`) say which thread,
  * its state and what it is blocked on. Threads that already exited (from
  * --recent) have no stack and are left out. */
-#include "taskscope/pprof.h"
+#include "threadview/pprof.h"
 
 #include <errno.h>
 #include <stdio.h>
 
-#include "taskscope/describe.h"
+#include "threadview/describe.h"
 
 static int add_thread(struct ts_pprof *p, const struct ts_thread *t)
 {

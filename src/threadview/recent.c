@@ -1,11 +1,11 @@
-/* Wording of flight-recorder threads in snapshot outputs (see recorder.h):
+/* Wording of flight-recorder threads in snapshot outputs (see recent.h):
  * pure formatting, linked with the output modules and their unit tests. */
-#include "taskscope/recorder.h"
+#include "threadview/recent.h"
 
 #include <stdio.h>
 
 #include "common/json.h"
-#include "taskscope/describe.h"
+#include "threadview/describe.h"
 
 static const char *const cls_names[TS_WAIT_NCLASS] = {
 	"futex", "read", "poll", "sleep", "other",

@@ -1,6 +1,6 @@
 /* Helpers on the snapshot model: lookup, ordering, names, freeing (see
  * snapshot_model.h). */
-#include "taskscope/snapshot_model.h"
+#include "threadview/snapshot_model.h"
 
 #include <stdlib.h>
 

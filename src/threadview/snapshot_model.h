@@ -3,8 +3,8 @@
  * snapshot_decode.c (from BPF records), unwind/symbolize, classify.c and
  * waitgraph.c; printed by output_text.c, output_json.c, output_folded.c.
  * Plain data, no I/O, so unit tests build these by hand. */
-#ifndef TASKSCOPE_SNAPSHOT_MODEL_H
-#define TASKSCOPE_SNAPSHOT_MODEL_H
+#ifndef THREADVIEW_SNAPSHOT_MODEL_H
+#define THREADVIEW_SNAPSHOT_MODEL_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -12,7 +12,7 @@
 #include <sys/types.h>
 
 #include "taskscope_abi.h"
-#include "taskscope/symbolize.h"
+#include "threadview/symbolize.h"
 
 struct ts_recent;
 
@@ -102,7 +102,7 @@ struct ts_thread {
 	bool has_umem;
 	uint64_t fsbase;
 	/* A thread that already exited, from taskscope watch's flight
-	 * recorder (snapshot --recent, recorder.h); NULL for live threads.
+	 * recorder (snapshot --recent, recent.h); NULL for live threads.
 	 * Not owned. */
 	const struct ts_recent *recent;
 };

@@ -1,6 +1,6 @@
 /* Syscall name table (see syscalls.h); the entries are generated from
  * <asm/unistd_64.h> by src/taskscope/build.mk. */
-#include "taskscope/syscalls.h"
+#include "threadview/syscalls.h"
 
 #include <stddef.h>
 

@@ -7,7 +7,7 @@
  * unwound is kept in the unwinder (u->cur). A read outside the copied
  * window makes libdw end the unwind as if it were complete, so memory_read
  * records it and ts_unwind reports truncation. */
-#include "taskscope/unwind.h"
+#include "threadview/unwind.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -16,8 +16,7 @@
 
 #include <elfutils/libdwfl.h>
 
-#include "taskscope/debuginfo.h"
-#include "taskscope/symbolize.h"
+#include "threadview/symbolize.h"
 
 struct ts_cur_thread {
 	pid_t tid;
@@ -29,25 +28,16 @@ struct ts_cur_thread {
 };
 
 struct ts_unwinder {
-	Dwfl *dwfl;
+	struct ts_symbolizer *sym;  /* owned: the process's modules */
+	Dwfl *dwfl;                 /* sym's libdw session */
 	pid_t pid;
 	bool attached;
 	struct ts_cur_thread cur;
-	struct ts_symcache *cache;
 };
 
 struct ts_walk {
 	uint64_t *pcs;
 	int max, n;
-};
-
-static char *debuginfo_path;
-
-static const Dwfl_Callbacks proc_callbacks = {
-	.find_elf = dwfl_linux_proc_find_elf,
-	/* Local files only (and the inflated-DWARF cache): see debuginfo.h. */
-	.find_debuginfo = ts_find_debuginfo,
-	.debuginfo_path = &debuginfo_path,
 };
 
 static pid_t cb_next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
@@ -114,128 +104,41 @@ static const Dwfl_Thread_Callbacks thread_callbacks = {
 	.set_initial_registers = cb_set_initial_registers,
 };
 
-/* Reports pid's file-backed mappings and its vdso to dwfl: what
- * dwfl_linux_proc_report does, without its sscanf of every anonymous line
- * (a 10,000-thread process has 20,000 of them, stacks and guard pages:
- * ~25 ms). The vdso is found by its [vdso] line rather than the auxv.
- * Returns 0 or an errno. */
-static int report_modules(Dwfl *dwfl, pid_t pid)
-{
-	char path[64], *line = NULL, *buf = NULL;
-	unsigned long long vlo = 0, vhi = 0;
-	size_t cap = 0, len = 0;
-	FILE *in, *out, *maps;
-	int err = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	in = fopen(path, "re");
-	if (!in)
-		return errno;
-	out = open_memstream(&buf, &len);
-	if (!out) {
-		fclose(in);
-		return ENOMEM;
-	}
-	/* No '/' before the path field: the first one starts a file name. */
-	while (getline(&line, &cap, in) > 0) {
-		if (strchr(line, '/'))
-			fputs(line, out);
-		else if (strstr(line, " [vdso]"))
-			sscanf(line, "%llx-%llx", &vlo, &vhi);
-	}
-	free(line);
-	if (ferror(in))
-		err = EIO;
-	fclose(in);
-	if (fclose(out) && !err)
-		err = ENOMEM;
-	if (!err && len == 0)
-		err = ENOEXEC;                /* no file mapped: exited */
-	if (!err) {
-		maps = fmemopen(buf, len, "r");
-		err = maps ? dwfl_linux_proc_maps_report(dwfl, maps) : errno;
-		if (maps)
-			fclose(maps);
-	}
-	free(buf);
-	if (!err && vhi > vlo) {
-		/* The name dwfl_linux_proc_find_elf reads from /proc/PID/mem. */
-		snprintf(path, sizeof(path), "[vdso: %d]", pid);
-		if (!dwfl_report_module(dwfl, path, vlo, vhi))
-			err = ENOMEM;
-	}
-	return err;
-}
-
 struct ts_unwinder *ts_unwinder_new(pid_t pid)
 {
 	struct ts_unwinder *u = calloc(1, sizeof(*u));
-	int err;
 
 	if (!u)
 		return NULL;
 	u->pid = pid;
-	u->dwfl = dwfl_begin(&proc_callbacks);
-	if (!u->dwfl) {
-		errno = ENOMEM;
-		goto free_u;
+	u->sym = ts_symbolizer_new(pid);
+	if (!u->sym) {
+		int err = errno;
+
+		free(u);
+		errno = err;
+		return NULL;
 	}
-	dwfl_report_begin(u->dwfl);
-	err = report_modules(u->dwfl, pid);
-	if (dwfl_report_end(u->dwfl, NULL, NULL) != 0 || err != 0) {
-		errno = err > 0 ? err : ESRCH;
-		goto end_dwfl;
-	}
-	u->cache = ts_symcache_new();
-	if (!u->cache)
-		goto end_dwfl;
+	u->dwfl = ts_symbolizer_dwfl(u->sym);
 	return u;
-
-end_dwfl:
-	dwfl_end(u->dwfl);
-free_u:
-	free(u);
-	return NULL;
-}
-
-static int prewarm_module(Dwfl_Module *mod, void **userdata, const char *name,
-			  Dwarf_Addr start, void *arg)
-{
-	Dwarf_Addr bias;
-
-	(void)userdata;
-	(void)name;
-	(void)start;
-	(void)arg;
-	dwfl_module_getsymtab(mod);
-	dwfl_module_eh_cfi(mod, &bias);
-	dwfl_module_getdwarf(mod, &bias);
-	return DWARF_CB_OK;
 }
 
 int ts_unwinder_prewarm(struct ts_unwinder *u)
 {
-	dwfl_getmodules(u->dwfl, prewarm_module, NULL, 0);
-	return 0;
+	return ts_symbolizer_prewarm(u->sym);
 }
 
 void ts_unwinder_free(struct ts_unwinder *u)
 {
 	if (!u)
 		return;
-	dwfl_end(u->dwfl);
-	ts_symcache_free(u->cache);
+	ts_symbolizer_free(u->sym);
 	free(u);
 }
 
-Dwfl *ts_unwinder_dwfl(struct ts_unwinder *u)
+struct ts_symbolizer *ts_unwinder_symbolizer(struct ts_unwinder *u)
 {
-	return u->dwfl;
-}
-
-struct ts_symcache *ts_unwinder_symcache(struct ts_unwinder *u)
-{
-	return u->cache;
+	return u->sym;
 }
 
 static int frame_cb(Dwfl_Frame *frame, void *arg)

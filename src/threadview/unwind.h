@@ -1,13 +1,13 @@
 /* DWARF (CFI) unwinding of another process's threads from copied state:
  * registers and a window of stack bytes captured by BPF, no ptrace, the
- * target never stops. One ts_unwinder per process: it reports the process's
- * modules from /proc/PID/maps once (libdw's dwfl_linux_proc_report) and keeps
- * them, with their CFI and a symbol cache (symbolize.h), for every thread.
+ * target never stops. One ts_unwinder per process: it owns a ts_symbolizer
+ * (symbolize.h: the process's modules from /proc/PID/maps, read once, and
+ * the symbol cache) and uses those modules' CFI for every thread.
  *
  * Shared by `taskscope snapshot` and `taskscope watch --stacks`. Not
  * thread-safe: use one unwinder per thread, or a lock around it. */
-#ifndef TASKSCOPE_UNWIND_H
-#define TASKSCOPE_UNWIND_H
+#ifndef THREADVIEW_UNWIND_H
+#define THREADVIEW_UNWIND_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -17,7 +17,7 @@
 #include "taskscope_abi.h"
 
 struct ts_unwinder;
-struct ts_symcache;
+struct ts_symbolizer;
 
 /* Why an unwind stopped early (ts_unwind's *why when truncated). */
 enum ts_unwind_stop {
@@ -40,8 +40,8 @@ struct ts_unwinder *ts_unwinder_new(pid_t pid);
  * without debug info are not an error). */
 int ts_unwinder_prewarm(struct ts_unwinder *u);
 
-/* Frees the unwinder, its modules and its symbol cache (every string a
- * ts_frame got from ts_symbolize goes with it). NULL is a no-op. */
+/* Frees the unwinder and its symbolizer (every string a ts_frame got from
+ * ts_symbolize goes with it). NULL is a no-op. */
 void ts_unwinder_free(struct ts_unwinder *u);
 
 /* Unwinds thread tid from regs (as saved on kernel entry) and the copied
@@ -57,8 +57,7 @@ int ts_unwind(struct ts_unwinder *u, pid_t tid, const struct ts_user_regs *regs,
 /* Short text for why (e.g. "stack window too small"). */
 const char *ts_unwind_stop_str(enum ts_unwind_stop why);
 
-/* The libdw session and symbol cache behind u, for symbolize.c. */
-struct Dwfl *ts_unwinder_dwfl(struct ts_unwinder *u);
-struct ts_symcache *ts_unwinder_symcache(struct ts_unwinder *u);
+/* The symbolizer u owns: symbolize the pcs ts_unwind gave with it. */
+struct ts_symbolizer *ts_unwinder_symbolizer(struct ts_unwinder *u);
 
 #endif

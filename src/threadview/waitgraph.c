@@ -1,5 +1,5 @@
 /* Wait-for graph and deadlock cycles (see waitgraph.h). */
-#include "taskscope/waitgraph.h"
+#include "threadview/waitgraph.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,10 +1,10 @@
 /* The wait-for graph of a snapshot: which thread waits for which (a mutex
  * or rwlock owner, a joined thread), the owners' names, and deadlock
  * cycles. Pure: runs on classified threads (classify.h). */
-#ifndef TASKSCOPE_WAITGRAPH_H
-#define TASKSCOPE_WAITGRAPH_H
+#ifndef THREADVIEW_WAITGRAPH_H
+#define THREADVIEW_WAITGRAPH_H
 
-#include "taskscope/snapshot_model.h"
+#include "threadview/snapshot_model.h"
 
 /* Builds s->edges and s->cycles from the threads' blocked_on, and fills
  * owner_name/join_name from the threads of s. Each thread waits for at

@@ -1,6 +1,6 @@
 /* Privilege and kernel-feature checks for BPF, and libbpf error/log
  * translation (see bpf_env.h). */
-#include "taskscope/bpf_env.h"
+#include "taskscope/attach/bpf_env.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* ELF symbol -> file offset for uprobes, and a process's mapped files
  * (see elf_sym.h). */
-#include "taskscope/elf_sym.h"
+#include "taskscope/attach/elf_sym.h"
 
 #include <errno.h>
 #include <fcntl.h>

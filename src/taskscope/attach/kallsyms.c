@@ -1,6 +1,6 @@
 /* /proc/kallsyms loader and lookup (see kallsyms.h): text symbols sorted by
  * address, binary search. */
-#include "taskscope/kallsyms.h"
+#include "taskscope/attach/kallsyms.h"
 
 #include <errno.h>
 #include <stdbool.h>

@@ -1,5 +1,5 @@
 /* Target resolution from /proc (see target.h). */
-#include "taskscope/target.h"
+#include "taskscope/attach/target.h"
 
 #include <ctype.h>
 #include <dirent.h>

@@ -1,5 +1,5 @@
 /* Reading watch's flight recorder for `snapshot --recent` (see recorder.h). */
-#include "taskscope/recorder.h"
+#include "taskscope/snapshot/recorder.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -12,10 +12,10 @@
 #include <bpf/bpf.h>
 
 #include "common/log.h"
-#include "taskscope/describe.h"
-#include "taskscope/snapshot_model.h"
-#include "taskscope/symbolize.h"
-#include "taskscope/unwind.h"
+#include "threadview/describe.h"
+#include "threadview/snapshot_model.h"
+#include "threadview/symbolize.h"
+#include "threadview/unwind.h"
 
 static uint64_t mono_ns(void)
 {
@@ -97,7 +97,7 @@ static void symbolize(pid_t pid, struct ts_recorder_result *out)
 		return;
 	for (size_t i = 0; i < out->n; i++)
 		if (out->v[i].rec.start_routine &&
-		    !ts_symbolize(u, out->v[i].rec.start_routine, false, &f) &&
+		    !ts_symbolize(ts_unwinder_symbolizer(u), out->v[i].rec.start_routine, false, &f) &&
 		    f.function)
 			out->v[i].start_routine = strdup(f.function);
 	ts_unwinder_free(u);

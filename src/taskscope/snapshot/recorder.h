@@ -11,16 +11,9 @@
 #include <sys/types.h>
 
 #include "taskscope_abi.h"
+#include "threadview/recent.h"
 
 struct ts_snapshot;
-struct json_writer;
-
-/* One exited thread, as a snapshot shows it (ts_thread.recent). */
-struct ts_recent {
-	struct ts_recent_thread rec;
-	char *start_routine;         /* symbol (owned), or NULL */
-	uint64_t exited_ago_ns;      /* at the time of the read */
-};
 
 struct ts_recorder_result {
 	struct ts_recent *v;         /* sorted by exit time, oldest first */
@@ -49,17 +42,5 @@ void ts_recorder_free(struct ts_recorder_result *r);
  * after s is printed. */
 void ts_recorder_snapshot(struct ts_snapshot *s, pid_t pid, uint64_t window_ns,
 			  struct ts_recorder_result *r);
-
-/* Time r spent asleep, all waits: lifetime - CPU time - run delay. */
-uint64_t ts_recent_blocked_ns(const struct ts_recent *r);
-
-/* "exited 1.2s ago after 2ms, cpu 1ms, start hash_main, blocked 1ms
- * (futex 900us, read 100us)" into buf. Pure. Returns buf. */
-char *ts_recent_describe(const struct ts_recent *r, char *buf, size_t len);
-
-/* Writes "recent": {exited, exit_ns, exited_ago_ns, lifetime_ns,
- * exit_status, cpu_ns, run_delay_ns, blocked_ns_total, start_routine,
- * reported_blocked_ns, longest_wait} into the current JSON object. Pure. */
-void ts_recent_json(struct json_writer *w, const struct ts_recent *r);
 
 #endif

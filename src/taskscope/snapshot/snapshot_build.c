@@ -1,5 +1,5 @@
 /* Raw records -> struct ts_snapshot (see snapshot_build.h). */
-#include "taskscope/snapshot_build.h"
+#include "taskscope/snapshot/snapshot_build.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -7,13 +7,13 @@
 #include <time.h>
 
 #include "common/log.h"
-#include "taskscope/classify.h"
-#include "taskscope/fdinfo.h"
-#include "taskscope/kallsyms.h"
-#include "taskscope/snapshot_decode.h"
-#include "taskscope/target.h"
-#include "taskscope/unwind.h"
-#include "taskscope/waitgraph.h"
+#include "taskscope/attach/kallsyms.h"
+#include "taskscope/attach/target.h"
+#include "taskscope/snapshot/snapshot_decode.h"
+#include "threadview/classify.h"
+#include "threadview/fdinfo.h"
+#include "threadview/unwind.h"
+#include "threadview/waitgraph.h"
 
 #define MAX_FRAMES 128
 
@@ -66,7 +66,7 @@ static void unwind_thread(struct ts_unwinder *u, const struct ts_snap_thread *r,
 	if (!t->frames)
 		return;
 	for (i = 0; i < n; i++)
-		ts_symbolize(u, pcs[i], i > 0, &t->frames[i]);
+		ts_symbolize(ts_unwinder_symbolizer(u), pcs[i], i > 0, &t->frames[i]);
 	t->nframes = n;
 	t->stack_status = truncated ? TS_STACK_TRUNCATED : TS_STACK_COMPLETE;
 	if (truncated)

@@ -8,8 +8,8 @@
 
 #include <stdbool.h>
 
-#include "taskscope/snapshot_collect.h"
-#include "taskscope/snapshot_model.h"
+#include "taskscope/snapshot/snapshot_collect.h"
+#include "threadview/snapshot_model.h"
 
 struct ts_snapshot_builder;
 

@@ -10,21 +10,21 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/log.h"
 #include "common/atomic_file.h"
-#include "taskscope/bpf_env.h"
-#include "taskscope/debuginfo.h"
+#include "common/log.h"
+#include "taskscope/attach/bpf_env.h"
+#include "taskscope/attach/target.h"
+#include "taskscope/cli.h"
 #include "taskscope/exit_codes.h"
-#include "taskscope/output.h"
 #include "taskscope/phase.h"
-#include "taskscope/pprof.h"
-#include "taskscope/recorder.h"
-#include "taskscope/snapshot_build.h"
-#include "taskscope/snapshot_collect.h"
-#include "taskscope/snapshot_prewarm.h"
-#include "taskscope/target.h"
-#include "taskscope/unwind.h"
-#include "taskscope/watch_opts.h"
+#include "taskscope/snapshot/recorder.h"
+#include "taskscope/snapshot/snapshot_build.h"
+#include "taskscope/snapshot/snapshot_collect.h"
+#include "taskscope/snapshot/snapshot_prewarm.h"
+#include "threadview/debuginfo.h"
+#include "threadview/output.h"
+#include "threadview/pprof.h"
+#include "threadview/unwind.h"
 #include "version.h"
 
 enum snap_format { FMT_TEXT, FMT_JSON, FMT_FOLDED };
@@ -153,7 +153,7 @@ static int parse_args(int argc, char **argv, struct snap_args *a, bool *help)
 			a->output = optarg;
 			break;
 		case OPT_RECENT:
-			if (watch_parse_duration(optarg, &a->recent_ns) ||
+			if (ts_parse_duration(optarg, &a->recent_ns) ||
 			    !a->recent_ns)
 				return usage_error("bad --recent duration "
 						   "(e.g. 5s)", optarg);

@@ -1,5 +1,5 @@
 /* Loading and reading the snapshot iterator (see snapshot_collect.h). */
-#include "taskscope/snapshot_collect.h"
+#include "taskscope/snapshot/snapshot_collect.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -12,12 +12,12 @@
 #include <bpf/libbpf.h>
 
 #include "common/log.h"
-#include "taskscope_abi.h"      /* before the skeleton: it names our structs */
-#include "snapshot_lskel.h"     /* after errno.h, which skel_internal.h uses */
-#include "taskscope/bpf_env.h"
+#include "taskscope/attach/bpf_env.h"
+#include "taskscope/attach/target.h"
 #include "taskscope/exit_codes.h"
 #include "taskscope/phase.h"
-#include "taskscope/target.h"
+#include "taskscope_abi.h"      /* before the skeleton: it names our structs */
+#include "snapshot_lskel.h"     /* after errno.h, which skel_internal.h uses */
 
 /* Bytes asked of one read(). The kernel walks threads until the user
  * buffer is full, without a preemption point; smaller reads return to user

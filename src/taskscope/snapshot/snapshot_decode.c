@@ -1,5 +1,5 @@
 /* Snapshot record decoding (see snapshot_decode.h). */
-#include "taskscope/snapshot_decode.h"
+#include "taskscope/snapshot/snapshot_decode.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "taskscope_abi.h"
-#include "taskscope/snapshot_model.h"
+#include "threadview/snapshot_model.h"
 
 /* Splits buf (len bytes) into records: *recs gets a malloc'd array of *n
  * pointers into buf (caller frees the array, buf stays owned by the

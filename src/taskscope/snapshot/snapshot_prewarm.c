@@ -1,5 +1,5 @@
 /* The unwinder-building helper thread (see snapshot_prewarm.h). */
-#include "taskscope/snapshot_prewarm.h"
+#include "taskscope/snapshot/snapshot_prewarm.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "taskscope/phase.h"
-#include "taskscope/unwind.h"
+#include "threadview/unwind.h"
 
 #define HELPER_NICE 19
 

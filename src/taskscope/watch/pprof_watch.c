@@ -2,14 +2,14 @@
  * `go tool pprof -top` then ranks functions by time blocked, `-traces`
  * lists each wait with its stack, and `-tagfocus wait=mutex` (or
  * thread=up-hash) narrows to one kind of wait or one thread. */
-#include "taskscope/pprof_watch.h"
+#include "taskscope/watch/pprof_watch.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "taskscope/describe.h"
+#include "threadview/describe.h"
 
 struct ts_pprof *ts_pprof_watch_new(pid_t pid)
 {

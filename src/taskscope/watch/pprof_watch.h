@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "taskscope/pprof.h"
-#include "taskscope/watch_view.h"
+#include "taskscope/watch/watch_view.h"
+#include "threadview/pprof.h"
 
 /* An empty off-CPU profile of process pid (its executable first among the
  * mappings), or NULL with errno set. Free with ts_pprof_free(). */

@@ -1,5 +1,5 @@
 /* Chrome trace-event JSON writer with atomic replace (see trace_json.h). */
-#include "taskscope/trace_json.h"
+#include "taskscope/watch/trace_json.h"
 
 #include <errno.h>
 #include <stdio.h>

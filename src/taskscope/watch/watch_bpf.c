@@ -1,5 +1,5 @@
 /* Loading, attaching and reading bpf/watch.bpf.c (see watch_bpf.h). */
-#include "taskscope/watch_bpf.h"
+#include "taskscope/watch/watch_bpf.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -16,8 +16,8 @@
 #include <bpf/libbpf.h>
 
 #include "common/log.h"
-#include "taskscope/bpf_env.h"
-#include "taskscope/elf_sym.h"
+#include "taskscope/attach/bpf_env.h"
+#include "taskscope/attach/elf_sym.h"
 #include "taskscope/exit_codes.h"
 #include "watch.skel.h"
 

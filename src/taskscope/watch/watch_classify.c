@@ -1,12 +1,12 @@
 /* Classification of watched waits (see watch_classify.h). */
-#include "taskscope/watch_classify.h"
+#include "taskscope/watch/watch_classify.h"
 
 #include <string.h>
 
-#include "taskscope/classify.h"
-#include "taskscope/describe.h"
-#include "taskscope/fdinfo.h"
-#include "taskscope/syscalls.h"
+#include "threadview/classify.h"
+#include "threadview/describe.h"
+#include "threadview/fdinfo.h"
+#include "threadview/syscalls.h"
 
 #define NR_EXIT 60
 #define TASK_UNINTERRUPTIBLE 2

@@ -6,8 +6,8 @@
 #ifndef TASKSCOPE_WATCH_CLASSIFY_H
 #define TASKSCOPE_WATCH_CLASSIFY_H
 
-#include "taskscope/watch_threads.h"
-#include "taskscope/watch_view.h"
+#include "taskscope/watch/watch_threads.h"
+#include "taskscope/watch/watch_view.h"
 
 /* Fills v's wait fields (kind, object, owner, syscall, what, fd_*) for the
  * wait event v->ev, whose user stack is frames[0..n) (may be just the

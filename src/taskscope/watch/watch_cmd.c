@@ -15,16 +15,16 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "taskscope/bpf_env.h"
+#include "taskscope/attach/bpf_env.h"
+#include "taskscope/attach/target.h"
 #include "taskscope/exit_codes.h"
-#include "taskscope/pprof_watch.h"
-#include "taskscope/target.h"
-#include "taskscope/trace_json.h"
-#include "taskscope/watch_bpf.h"
-#include "taskscope/watch_format.h"
-#include "taskscope/watch_opts.h"
-#include "taskscope/watch_resolve.h"
-#include "taskscope/watch_summary.h"
+#include "taskscope/watch/pprof_watch.h"
+#include "taskscope/watch/trace_json.h"
+#include "taskscope/watch/watch_bpf.h"
+#include "taskscope/watch/watch_format.h"
+#include "taskscope/watch/watch_opts.h"
+#include "taskscope/watch/watch_resolve.h"
+#include "taskscope/watch/watch_summary.h"
 
 #define TICK_MS 50                   /* longest sleep between checks: the
 				      * BPF side does not wake us per record */

@@ -1,5 +1,5 @@
 /* Ring-buffer record decoding for taskscope watch (see watch_event.h). */
-#include "taskscope/watch_event.h"
+#include "taskscope/watch/watch_event.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* Text and JSON Lines output of watch events (see watch_format.h). */
-#include "taskscope/watch_format.h"
+#include "taskscope/watch/watch_format.h"
 
 #include <inttypes.h>
 #include <stdbool.h>
@@ -7,7 +7,7 @@
 #include <sys/syscall.h>
 
 #include "common/json.h"
-#include "taskscope/describe.h"
+#include "threadview/describe.h"
 
 char *watch_exit_status(int status, char *buf, size_t len)
 {

@@ -7,7 +7,7 @@
 
 #include <stdio.h>
 
-#include "taskscope/watch_view.h"
+#include "taskscope/watch/watch_view.h"
 
 /* Writes v as text to f. TS_WEV_TOTALS prints nothing (summary only). */
 void watch_print_text(FILE *f, const struct wev_view *v);

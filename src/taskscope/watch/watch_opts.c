@@ -1,43 +1,16 @@
 /* `taskscope watch` flags and help (see watch_opts.h). */
-#include "taskscope/watch_opts.h"
+#include "taskscope/watch/watch_opts.h"
 
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
+#include "taskscope/attach/target.h"
+#include "taskscope/cli.h"
 #include "taskscope/exit_codes.h"
-#include "taskscope/target.h"
 #include "taskscope_abi.h"
-
-int watch_parse_duration(const char *s, uint64_t *ns)
-{
-	static const struct { const char *unit; double scale; } units[] = {
-		{ "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 },
-		{ "m", 60e9 }, { "h", 3600e9 }, { "", 1e9 },
-	};
-	char *end;
-	double v;
-	size_t i;
-
-	if (!s || !*s)
-		return -EINVAL;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || v < 0 || !isfinite(v))
-		return -EINVAL;
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(end, units[i].unit))
-			continue;
-		if (v * units[i].scale > 1e18)
-			return -EINVAL;
-		*ns = (uint64_t)(v * units[i].scale + 0.5);
-		return 0;
-	}
-	return -EINVAL;
-}
 
 void cmd_watch_help(FILE *out)
 {
@@ -113,7 +86,7 @@ static int parse_u32(const char *flag, const char *s, uint32_t min,
 
 static int parse_dur(const char *flag, const char *s, uint64_t *out)
 {
-	if (!watch_parse_duration(s, out))
+	if (!ts_parse_duration(s, out))
 		return 0;
 	log_err("bad %s '%s': expected a duration like 500ms, 10s or 2m "
 		"(see taskscope help watch)", flag, s);

@@ -1,5 +1,5 @@
-/* Command line of `taskscope watch`: flags, durations ("250ms", "5s",
- * "2m"), defaults and the --help text. Pure (no I/O but the help stream):
+/* Command line of `taskscope watch`: flags, defaults and the --help text
+ * (durations parse through cli.h). Pure (no I/O but the help stream):
  * unit-tested. */
 #ifndef TASKSCOPE_WATCH_OPTS_H
 #define TASKSCOPE_WATCH_OPTS_H
@@ -27,10 +27,6 @@ struct watch_opts {
 	uint32_t summary_threads;
 	bool help;                   /* --help: print it and exit 0 */
 };
-
-/* Parses "1.5s", "250ms", "100us", "2m", "1h" or a bare number of seconds
- * into nanoseconds. Returns 0, or -EINVAL. */
-int watch_parse_duration(const char *s, uint64_t *ns);
 
 /* Parses argv (argv[0] is "watch") into o, with defaults. Prints one line
  * and returns TS_EXIT_USAGE on a bad command line; returns 0 otherwise

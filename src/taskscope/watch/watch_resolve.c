@@ -1,12 +1,12 @@
 /* Event -> view resolution for taskscope watch (see watch_resolve.h). */
-#include "taskscope/watch_resolve.h"
+#include "taskscope/watch/watch_resolve.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "taskscope/unwind.h"
-#include "taskscope/watch_classify.h"
+#include "taskscope/watch/watch_classify.h"
+#include "threadview/unwind.h"
 
 #define MAX_FRAMES 64
 
@@ -50,7 +50,7 @@ static const char *symbol(struct watch_resolver *r, uint64_t pc)
 {
 	struct ts_frame f;
 
-	if (!r->u || !pc || ts_symbolize(r->u, pc, false, &f))
+	if (!r->u || !pc || ts_symbolize(ts_unwinder_symbolizer(r->u), pc, false, &f))
 		return NULL;
 	return f.function;
 }
@@ -81,7 +81,7 @@ static int wait_frames(struct watch_resolver *r, const struct wev *ev,
 			*note = ts_unwind_stop_str(why);
 	}
 	for (i = 0; i < n; i++)
-		if (ts_symbolize(r->u, r->pcs[i], i > 0, &r->frames[i]))
+		if (ts_symbolize(ts_unwinder_symbolizer(r->u), r->pcs[i], i > 0, &r->frames[i]))
 			memset(&r->frames[i], 0, sizeof(r->frames[i])),
 			r->frames[i].pc = r->pcs[i];
 	return n;

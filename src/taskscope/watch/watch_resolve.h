@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "taskscope/watch_threads.h"
-#include "taskscope/watch_view.h"
+#include "taskscope/watch/watch_threads.h"
+#include "taskscope/watch/watch_view.h"
 
 struct watch_resolver;
 

@@ -1,12 +1,12 @@
 /* End-of-watch summary, text and JSON (see watch_summary.h). */
-#include "taskscope/watch_summary.h"
+#include "taskscope/watch/watch_summary.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 
 #include "common/json.h"
-#include "taskscope/describe.h"
-#include "taskscope/watch_format.h"
+#include "taskscope/watch/watch_format.h"
+#include "threadview/describe.h"
 
 uint64_t watch_thread_lifetime(const struct wthread *t, uint64_t end_ns)
 {

@@ -7,8 +7,8 @@
 
 #include <stdio.h>
 
-#include "taskscope/watch_bpf.h"
-#include "taskscope/watch_threads.h"
+#include "taskscope/watch/watch_bpf.h"
+#include "taskscope/watch/watch_threads.h"
 
 struct watch_summary {
 	pid_t pid;

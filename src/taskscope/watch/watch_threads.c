@@ -1,6 +1,6 @@
 /* The table of threads seen by a watch (see watch_threads.h), a glibc
  * tsearch tree keyed by tid. */
-#include "taskscope/watch_threads.h"
+#include "taskscope/watch/watch_threads.h"
 
 #include <search.h>
 #include <stdio.h>

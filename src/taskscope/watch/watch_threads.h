@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "taskscope/watch_event.h"
+#include "taskscope/watch/watch_event.h"
 
 #define WTHREAD_TOP 3                /* longest waits kept per thread */
 

@@ -9,9 +9,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "taskscope/snapshot_model.h"
-#include "taskscope/symbolize.h"
-#include "taskscope/watch_event.h"
+#include "taskscope/watch/watch_event.h"
+#include "threadview/snapshot_model.h"
+#include "threadview/symbolize.h"
 
 struct wev_view {
 	const struct wev *ev;

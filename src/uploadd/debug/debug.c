@@ -1,12 +1,12 @@
 /* Debug listener routes (see debug.h). */
-#include "uploadd/debug.h"
+#include "uploadd/debug/debug.h"
 
 #include <string.h>
 
-#include "uploadd/http.h"
-#include "uploadd/ops.h"
-#include "uploadd/server.h"
-#include "uploadd/threaddump_http.h"
+#include "uploadd/debug/ops.h"
+#include "uploadd/debug/threaddump_http.h"
+#include "uploadd/http/http.h"
+#include "uploadd/http/server_state.h"
 
 struct debug_route {
 	const char *path;

@@ -1,5 +1,5 @@
 /* Prometheus counters for uploadd (see metrics.h). */
-#include "uploadd/metrics.h"
+#include "uploadd/debug/metrics.h"
 
 #include <errno.h>
 #include <stdatomic.h>

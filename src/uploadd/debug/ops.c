@@ -1,12 +1,12 @@
 /* /healthz and /metrics (see ops.h). */
-#include "uploadd/ops.h"
+#include "uploadd/debug/ops.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "uploadd/metrics.h"
-#include "uploadd/redis_store.h"
+#include "uploadd/debug/metrics.h"
+#include "uploadd/store/redis_store.h"
 
 enum MHD_Result ops_healthz(struct uploadd_server *srv,
 			    struct MHD_Connection *c, struct request *rq)

@@ -6,8 +6,8 @@
 
 #include <microhttpd.h>
 
-#include "uploadd/http.h"
-#include "uploadd/server.h"
+#include "uploadd/http/http.h"
+#include "uploadd/http/server_state.h"
 
 /* Answers /healthz. Connection thread. */
 enum MHD_Result ops_healthz(struct uploadd_server *srv,

@@ -1,6 +1,6 @@
 /* Taking an in-process thread dump (see threaddump.h): list the threads,
  * read /proc, ask each thread for its stack, symbolize, print. */
-#include "uploadd/threaddump.h"
+#include "uploadd/debug/threaddump.h"
 
 #include <errno.h>
 #include <math.h>
@@ -11,30 +11,55 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "taskscope/output.h"
-#include "taskscope/symbolize.h"
-#include "taskscope/unwind.h"
-#include "uploadd/threaddump_capture.h"
-#include "uploadd/threaddump_proc.h"
+#include "threadview/output.h"
+#include "threadview/symbolize.h"
+#include "uploadd/debug/threaddump_capture.h"
+#include "uploadd/debug/threaddump_proc.h"
 #include "version.h"
 
 static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;
 /* libdw's view of our own modules, kept between dumps (dump_lock). */
-static struct ts_unwinder *self_unwinder;
+static struct ts_symbolizer *self_symbolizer;
 static unsigned long maps_hash;     /* of /proc/self/maps when it was made */
 static bool warned_syscall, warned_modules;
 
 static unsigned long hash_maps(void);
 
+/* Makes a symbolizer for our own modules with their files opened, and
+ * checks that our own code symbolizes: the binary may lie where the
+ * --user account cannot read it, and an unopened file is never opened
+ * again after the drop. Returns NULL (errno set) when libdw cannot read
+ * our modules; *own_ok says whether our own functions have names. */
+static struct ts_symbolizer *self_symbolizer_new(bool *own_ok)
+{
+	struct ts_symbolizer *s = ts_symbolizer_new(getpid());
+	struct ts_frame f;
+
+	*own_ok = false;
+	if (!s)
+		return NULL;
+	ts_symbolizer_open(s);
+	*own_ok = ts_symbolize(s, (uint64_t)(uintptr_t)&threaddump_init, false,
+			       &f) == 0 && f.function;
+	return s;
+}
+
 int threaddump_init(void)
 {
 	int err = td_capture_init();
+	bool own_ok;
 
 	if (err)
 		return err;
-	/* Read our modules now, while still root: after --user the process
-	 * is not dumpable and libdw can no longer read /proc/self/auxv. */
-	self_unwinder = ts_unwinder_new(getpid());
+	/* Read our modules and open their files now, while still root:
+	 * after --user the process is not dumpable (libdw can no longer read
+	 * /proc/self/auxv) and the binary may be unreadable to the user. */
+	self_symbolizer = self_symbolizer_new(&own_ok);
+	if (self_symbolizer && !own_ok)
+		log_warn("/debug/threads: uploadd's own functions have no names "
+			 "in dumps: its binary (/proc/self/exe) has no symbol "
+			 "table or cannot be read (build with symbols, or make "
+			 "it readable)");
 	maps_hash = hash_maps();
 	return 0;
 }
@@ -75,25 +100,38 @@ static unsigned long hash_maps(void)
 static bool symbolizer_refresh(void)
 {
 	unsigned long h = hash_maps();
-	struct ts_unwinder *u;
+	struct ts_symbolizer *u;
+	bool own_ok;
 
-	if (self_unwinder && h == maps_hash)
+	if (self_symbolizer && h == maps_hash)
 		return false;
 	maps_hash = h;
-	u = ts_unwinder_new(getpid());
+	u = self_symbolizer_new(&own_ok);
+	if (u && self_symbolizer && !own_ok) {
+		/* After --user our binary may be unreadable: the start-up
+		 * symbolizer, whose files are open, still names our code. */
+		ts_symbolizer_free(u);
+		if (!warned_modules)
+			log_warn("/debug/threads: the modules changed since "
+				 "start-up but this user cannot reopen "
+				 "uploadd's binary: pcs in new modules stay "
+				 "bare");
+		warned_modules = true;
+		return false;
+	}
 	if (!u) {
 		/* Keep the one made at start-up: most pcs still resolve. */
 		if (!warned_modules)
 			log_warn("/debug/threads: cannot read this process's "
 				 "modules with libdw: %s (%s)", strerror(errno),
-				 self_unwinder ? "pcs in modules loaded since "
+				 self_symbolizer ? "pcs in modules loaded since "
 				 "start-up stay bare" : "stacks are shown as "
 				 "bare addresses");
 		warned_modules = true;
 		return false;
 	}
-	ts_unwinder_free(self_unwinder);
-	self_unwinder = u;
+	ts_symbolizer_free(self_symbolizer);
+	self_symbolizer = u;
 	return true;
 }
 
@@ -101,7 +139,7 @@ static bool symbolizer_refresh(void)
 static int symbolize_stack(struct ts_thread *t, const struct td_stack *st,
 			   bool *missed)
 {
-	struct ts_unwinder *u = self_unwinder; /* NULL: bare pcs */
+	struct ts_symbolizer *u = self_symbolizer; /* NULL: bare pcs */
 	int i;
 
 	t->frames = calloc((size_t)st->npcs, sizeof(*t->frames));

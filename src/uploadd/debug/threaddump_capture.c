@@ -10,7 +10,7 @@
  * ARMED -> FREE, waiting out any handler already BUSY. The semaphore is only
  * a wake-up: the requester always re-reads the slots, so a stray post from
  * a late handler costs one extra look. */
-#include "uploadd/threaddump_capture.h"
+#include "uploadd/debug/threaddump_capture.h"
 
 #include <errno.h>
 #include <execinfo.h>

@@ -1,5 +1,5 @@
 /* The /debug/threads handler (see threaddump_http.h). */
-#include "uploadd/threaddump_http.h"
+#include "uploadd/debug/threaddump_http.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "uploadd/threaddump.h"
+#include "uploadd/debug/threaddump.h"
 
 /* Parses ?timeout_ms. Returns 0, or -EINVAL when it is not a number in
  * 1..TD_TIMEOUT_MS_MAX. */

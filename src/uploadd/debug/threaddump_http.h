@@ -7,8 +7,8 @@
 
 #include <microhttpd.h>
 
-#include "uploadd/http.h"
-#include "uploadd/server.h"
+#include "uploadd/http/http.h"
+#include "uploadd/http/server_state.h"
 
 /* Answers /debug/threads (400 for a bad format or timeout, 500 when the
  * dump fails). Connection thread of the debug listener. */

@@ -1,5 +1,5 @@
 /* /proc/self/task readers and parsers (see threaddump_proc.h). */
-#include "uploadd/threaddump_proc.h"
+#include "uploadd/debug/threaddump_proc.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "taskscope/snapshot_model.h"
+#include "threadview/snapshot_model.h"
 
 /* Lists the calling process's thread ids into a malloc'd array (*tids,
  * caller frees), sorted. Returns 0 or -errno. Any thread. */

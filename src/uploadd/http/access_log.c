@@ -1,12 +1,12 @@
 /* One line per request on stderr (see access_log.h). */
-#include "uploadd/access_log.h"
+#include "uploadd/http/access_log.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "uploadd/routes.h"
+#include "uploadd/http/routes.h"
 
 #define PATH_LOG_MAX 512 /* bytes of escaped path kept */
 

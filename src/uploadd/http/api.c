@@ -1,10 +1,10 @@
 /* Public API dispatch (see api.h). */
-#include "uploadd/api.h"
+#include "uploadd/http/api.h"
 
-#include "uploadd/download.h"
-#include "uploadd/http.h"
-#include "uploadd/ops.h"
-#include "uploadd/upload.h"
+#include "uploadd/debug/ops.h"
+#include "uploadd/http/download.h"
+#include "uploadd/http/http.h"
+#include "uploadd/pipeline/upload.h"
 
 enum MHD_Result api_handler(void *cls, struct MHD_Connection *c,
 			    const char *url, const char *method,

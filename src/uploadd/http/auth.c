@@ -1,5 +1,5 @@
 /* Bearer-token comparison in constant time (see auth.h). */
-#include "uploadd/auth.h"
+#include "uploadd/http/auth.h"
 
 #include <errno.h>
 #include <string.h>

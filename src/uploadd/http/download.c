@@ -1,5 +1,5 @@
 /* Listing, metadata and file downloads (see download.h). */
-#include "uploadd/download.h"
+#include "uploadd/http/download.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "uploadd/metrics.h"
-#include "uploadd/range.h"
-#include "uploadd/redis_store.h"
+#include "uploadd/debug/metrics.h"
+#include "uploadd/http/range.h"
+#include "uploadd/store/redis_store.h"
 
 /* The answer for a failed Redis call. */
 static enum MHD_Result redis_unavailable(struct MHD_Connection *c,

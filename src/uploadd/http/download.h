@@ -12,8 +12,8 @@
 
 #include <microhttpd.h>
 
-#include "uploadd/http.h"
-#include "uploadd/server.h"
+#include "uploadd/http/http.h"
+#include "uploadd/http/server_state.h"
 
 /* Answers a ROUTE_LIST, ROUTE_DOWNLOAD or ROUTE_META request (rq->route).
  * Connection thread. */

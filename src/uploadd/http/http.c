@@ -1,6 +1,6 @@
 /* libmicrohttpd daemons, request contexts, replies and the access log
  * (see http.h). */
-#include "uploadd/http.h"
+#include "uploadd/http/http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "uploadd/access_log.h"
-#include "uploadd/metrics.h"
+#include "uploadd/debug/metrics.h"
+#include "uploadd/http/access_log.h"
 
 double http_elapsed(const struct timespec *a)
 {

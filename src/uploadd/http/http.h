@@ -22,8 +22,8 @@
 
 #include "common/json.h"
 #include "uploadd/config.h"
-#include "uploadd/deadline.h"
-#include "uploadd/routes.h"
+#include "uploadd/http/routes.h"
+#include "uploadd/pipeline/deadline.h"
 
 struct request {
 	struct timespec start;

@@ -1,5 +1,5 @@
 /* Multipart field state for uploads (pure, see multipart.h). */
-#include "uploadd/multipart.h"
+#include "uploadd/http/multipart.h"
 
 #include <stdarg.h>
 #include <stdio.h>

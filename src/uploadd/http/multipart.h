@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "uploadd/validate.h"
+#include "uploadd/http/validate.h"
 
 enum mp_field {
 	MP_FIELD_FILE,

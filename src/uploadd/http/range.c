@@ -1,5 +1,5 @@
 /* Single byte-range parsing (see range.h). */
-#include "uploadd/range.h"
+#include "uploadd/http/range.h"
 
 #include <stdbool.h>
 #include <string.h>

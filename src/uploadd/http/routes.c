@@ -1,5 +1,5 @@
 /* Route parsing for the public listener (see routes.h). */
-#include "uploadd/routes.h"
+#include "uploadd/http/routes.h"
 
 #include <stdio.h>
 #include <string.h>

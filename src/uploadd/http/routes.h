@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "uploadd/validate.h"
+#include "uploadd/http/validate.h"
 
 enum route_kind {
 	ROUTE_NOT_FOUND,

@@ -1,14 +1,14 @@
 /* Server life cycle: listeners, daemons, draining shutdown (see server.h). */
-#include "uploadd/server.h"
+#include "uploadd/http/server.h"
 
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
-#include "uploadd/api.h"
-#include "uploadd/debug.h"
-#include "uploadd/metrics.h"
+#include "uploadd/debug/debug.h"
+#include "uploadd/debug/metrics.h"
+#include "uploadd/http/api.h"
 
 /* Per-connection memory in MHD: the read buffer and the headers. Large
  * enough for big reads of the body; not larger, because MHD zeroes the

@@ -1,37 +1,13 @@
-/* The server: the state every handler shares (configuration, storage,
- * upload token, shutdown flag) and its life cycle: bind both listeners
- * (before privileges are dropped), start the libmicrohttpd daemons, and on
- * SIGTERM/SIGINT drain and stop.
- *
- * One instance, owned by main.c, alive for the whole run; handlers only
- * read it (draining is atomic).
- */
+/* The server's life cycle: bind both listeners (before privileges are
+ * dropped), start the libmicrohttpd daemons that dispatch to the handlers,
+ * and on SIGTERM/SIGINT drain and stop. Its state (server_state.h) is
+ * owned by main.c. Main thread only. */
 #ifndef UPLOADD_SERVER_H
 #define UPLOADD_SERVER_H
 
 #include <signal.h>
-#include <stdatomic.h>
 
-#include <microhttpd.h>
-
-#include "uploadd/auth.h"
-#include "uploadd/config.h"
-#include "uploadd/deadline.h"
-#include "uploadd/http.h"
-#include "uploadd/storage.h"
-
-struct uploadd_server {
-	const struct uploadd_config *cfg;
-	struct storage store;
-	struct auth auth;
-	atomic_bool draining; /* SIGTERM seen: refuse new uploads */
-	/* Listeners: sockets until the daemons own them. */
-	int api_fd, debug_fd;
-	unsigned api_port, debug_port;
-	struct MHD_Daemon *api, *debug;
-	struct http_options api_opts, debug_opts;
-	struct deadlines deadlines; /* request heads, both listeners */
-};
+#include "uploadd/http/server_state.h"
 
 /* Binds the API and (unless off) debug sockets. Returns 0, or -1 after
  * logging why. Main thread, before privileges are dropped. */

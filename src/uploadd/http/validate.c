@@ -1,5 +1,5 @@
 /* File name, version and checksum validation (pure, see validate.h). */
-#include "uploadd/validate.h"
+#include "uploadd/http/validate.h"
 
 #include <stdint.h>
 #include <string.h>

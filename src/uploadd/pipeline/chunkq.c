@@ -1,11 +1,11 @@
 /* Bounded fan-out chunk queue (see chunkq.h). */
-#include "uploadd/chunkq.h"
+#include "uploadd/pipeline/chunkq.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "uploadd/sparepool.h"
+#include "uploadd/pipeline/sparepool.h"
 
 /* Recycled slot buffers (sparepool.h). */
 static void buf_free(void *buf, size_t size)

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "uploadd/sparepool.h"
+#include "uploadd/pipeline/sparepool.h"
 
 #define CHUNKQ_MAX_READERS 2
 #define CHUNKQ_SPARE_MAX   SPAREPOOL_MAX /* recycled slot buffers kept, process-wide */

@@ -1,5 +1,5 @@
 /* Request-head deadlines against slow clients (see deadline.h). */
-#include "uploadd/deadline.h"
+#include "uploadd/pipeline/deadline.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "uploadd/metrics.h"
+#include "uploadd/debug/metrics.h"
 
 #define TICK_MS 500 /* how often the watchdog looks */
 

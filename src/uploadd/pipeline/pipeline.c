@@ -1,6 +1,6 @@
 /* Per-upload hash and writer threads fed by a fan-out chunk queue (see
  * pipeline.h). */
-#include "uploadd/pipeline.h"
+#include "uploadd/pipeline/pipeline.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "common/io.h"
-#include "uploadd/stackpool.h"
+#include "uploadd/pipeline/stackpool.h"
 
 #define READER_HASH  0u
 #define READER_WRITE 1u

@@ -31,8 +31,8 @@
 
 #include <openssl/evp.h>
 
-#include "uploadd/chunkq.h"
-#include "uploadd/storage.h"
+#include "uploadd/pipeline/chunkq.h"
+#include "uploadd/store/storage.h"
 
 #define PIPELINE_CHUNK (256u * 1024) /* bytes per queue slot */
 #define PIPELINE_SLOTS 4u

@@ -1,5 +1,5 @@
 /* Idle items kept for reuse (see sparepool.h). */
-#include "uploadd/sparepool.h"
+#include "uploadd/pipeline/sparepool.h"
 
 void *sparepool_get(struct sparepool *p, size_t size)
 {

@@ -1,5 +1,5 @@
 /* Recycled thread stacks (see stackpool.h). */
-#include "uploadd/stackpool.h"
+#include "uploadd/pipeline/stackpool.h"
 
 #include <sys/mman.h>
 #include <unistd.h>

@@ -17,7 +17,7 @@
 
 #include <stddef.h>
 
-#include "uploadd/sparepool.h"
+#include "uploadd/pipeline/sparepool.h"
 
 /* Usable bytes per stack. ThreadSanitizer keeps its own per-thread state
  * on a stack it is handed (it asks for ~900 KiB and pthread_create fails

@@ -1,5 +1,5 @@
 /* The POST /upload handler (see upload.h). */
-#include "uploadd/upload.h"
+#include "uploadd/pipeline/upload.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -10,12 +10,12 @@
 #include <sys/time.h>
 
 #include "common/log.h"
-#include "uploadd/meta.h"
-#include "uploadd/metrics.h"
-#include "uploadd/multipart.h"
-#include "uploadd/pipeline.h"
-#include "uploadd/redis_store.h"
-#include "uploadd/routes.h"
+#include "uploadd/debug/metrics.h"
+#include "uploadd/http/multipart.h"
+#include "uploadd/http/routes.h"
+#include "uploadd/pipeline/pipeline.h"
+#include "uploadd/store/meta.h"
+#include "uploadd/store/redis_store.h"
 
 /* Post-processor buffer: the most a field callback gets at once, and the
  * longest part head accepted. MHD callocs it per request: 64 KiB cost ~5 us

@@ -33,8 +33,8 @@
 
 #include <microhttpd.h>
 
-#include "uploadd/http.h"
-#include "uploadd/server.h"
+#include "uploadd/http/http.h"
+#include "uploadd/http/server_state.h"
 
 /* One access-handler call for POST /upload (data/size as MHD passes them).
  * Connection thread. */

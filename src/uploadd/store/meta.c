@@ -1,5 +1,5 @@
 /* Metadata JSON rendering (see meta.h). */
-#include "uploadd/meta.h"
+#include "uploadd/store/meta.h"
 
 #include <stdio.h>
 #include <time.h>

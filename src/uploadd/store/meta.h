@@ -7,8 +7,8 @@
 #include <stdint.h>
 
 #include "common/json.h"
-#include "uploadd/storage.h"
-#include "uploadd/validate.h"
+#include "uploadd/http/validate.h"
+#include "uploadd/store/storage.h"
 
 #define META_TIME_LEN 32
 

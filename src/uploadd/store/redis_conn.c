@@ -1,5 +1,5 @@
 /* Pooled, thread-local hiredis connections (see redis_conn.h). */
-#include "uploadd/redis_conn.h"
+#include "uploadd/store/redis_conn.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -15,7 +15,7 @@
 #include <openssl/evp.h>
 
 #include "common/log.h"
-#include "uploadd/metrics.h"
+#include "uploadd/debug/metrics.h"
 
 #define POOL_MAX 64 /* idle connections kept for new threads */
 

@@ -1,5 +1,5 @@
 /* Redis locks and metadata: keys and scripts (see redis_store.h). */
-#include "uploadd/redis_store.h"
+#include "uploadd/store/redis_store.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "uploadd/metrics.h"
-#include "uploadd/redis_conn.h"
+#include "uploadd/debug/metrics.h"
+#include "uploadd/store/redis_conn.h"
 
 #define KEY_MAX (FILENAME_MAX_LEN + VERSION_MAX_LEN + 16)
 

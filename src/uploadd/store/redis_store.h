@@ -30,8 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "uploadd/meta.h"
-#include "uploadd/redis_conn.h"
+#include "uploadd/store/meta.h"
+#include "uploadd/store/redis_conn.h"
 
 enum rstore_result {
 	RSTORE_OK = 0,

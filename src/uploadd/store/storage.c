@@ -1,5 +1,5 @@
 /* Storage directory operations (see storage.h). */
-#include "uploadd/storage.h"
+#include "uploadd/store/storage.h"
 
 #include <dirent.h>
 #include <errno.h>
