@@ -34,3 +34,5 @@ UNIT_test_bench_httphead_OBJS := $(call obj,tools/bench/httphead.c)
 UNIT_test_bench_loadgen_OBJS  := $(call obj,tools/bench/lg_body.c tools/bench/lg_stats.c \
                                             tools/bench/httphead.c)
 UNIT_test_bench_loadgen_LIBS  := -lm
+
+include tools/kernels/kernels.mk

@@ -23,6 +23,11 @@ must mount -t proc proc /proc
 must mount -t sysfs sysfs /sys
 must mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm 2>/dev/null
+# What udev/systemd would add: bash's <(...) needs /dev/fd.
+ln -sf /proc/self/fd /dev/fd
+ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
 must mount -t devpts -o gid=5,mode=620 devpts /dev/pts
 for d in /tmp /run /var/tmp /root /dev/shm; do
 	must mount -t tmpfs -o mode=1777 tmpfs "$d"

@@ -1,0 +1,18 @@
+# The kernel matrix (tools/kernels/matrix.sh): taskscope's BPF integration
+# tests on the running kernel and on Debian 12's stock 6.1 booted under
+# QEMU/TCG. Included by tools/build.mk.
+#
+# KERNEL_TESTS: the tests every kernel runs, one per line; a new BPF
+# program's test joins the matrix with one line here.
+KERNEL_TESTS ?= \
+	snapshot_blocked \
+	snapshot_deadlock \
+	watch_shortlived \
+	watch_waits
+KERNELS ?= host debian-6.1
+
+.PHONY: check-kernels
+check-kernels: all
+	@TS_SETUP_EXTRA="qemu-system-x86 busybox-static $(TS_SETUP_EXTRA)" tools/setup.sh
+	@KERNELS="$(KERNELS)" KERNEL_TESTS="$(strip $(KERNEL_TESTS))" \
+		tools/kernels/matrix.sh $(BUILD)
