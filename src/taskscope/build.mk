@@ -31,3 +31,9 @@ UNIT_test_ts_decode_OBJS := $(call tsobj,snapshot/snapshot_decode) $(TV_TEST_DEP
 UNIT_test_ts_decode_LIBS := $(TV_LIBS)
 
 include src/taskscope/watch/build.mk
+
+# The line that explains a BPF load failure and the facility table, on
+# messages recorded on Linux 6.1.
+UNIT_test_ts_bpf_cause_OBJS := $(call tsobj,attach/bpf_cause attach/bpf_features) \
+	$(COMMON_OBJS)
+UNIT_test_ts_bpf_cause_LIBS := -lbpf

@@ -67,7 +67,7 @@ rm -f "$out/share/job.rc" "$out/share/job.log" "$out/console.log"
 qemu=(qemu-system-x86_64
 	-accel tcg,thread=multi -cpu max -smp "$smp" -m "$mem"
 	-kernel "$kdir/vmlinuz" -initrd "$out/initramfs.cpio.gz"
-	-append "console=ttyS0 panic=-1 quiet loglevel=4 ts_stage2=$here/guest.sh"
+	-append "console=ttyS0 panic=-1 softlockup_panic=1 softlockup_all_cpu_backtrace=1 quiet loglevel=5 ts_stage2=$here/guest.sh"
 	-display none -monitor none -serial "file:$out/console.log"
 	-no-reboot -nic none
 	-virtfs "local,path=/,mount_tag=tsroot,security_model=none,readonly=on,multidevs=remap"

@@ -4,10 +4,14 @@
 #
 #   usage: tools/kernels/matrix.sh BUILD_DIR
 #   environment:
-#     KERNELS         rows to run (default "host debian-6.1"): "host" is the
-#                     running kernel, tested directly; "debian-X.Y" is the
-#                     newest linux-image-X.Y.0-N-amd64 apt knows, booted
-#                     under QEMU/TCG by boot.sh
+#     KERNELS         rows to run (default "host host-fallbacks
+#                     debian-6.1"): "host" is the running kernel, tested
+#                     directly; "host-fallbacks" the same with every
+#                     optional kernel facility forced off
+#                     (TASKSCOPE_BPF_FEATURES=-all: the paths older kernels
+#                     take); "debian-X.Y" is the newest
+#                     linux-image-X.Y.0-N-amd64 apt knows, booted under
+#                     QEMU/TCG by boot.sh
 #     KERNEL_TESTS    the integration tests (names under tests/integration,
 #                     space-separated; tools/kernels/kernels.mk sets them)
 #     KERNEL_TIMEOUT  seconds a guest may run before it is killed (1500)
@@ -23,7 +27,7 @@ build=${1:?usage: matrix.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build=$(cd "$build" && pwd)
-kernels=${KERNELS:-host debian-6.1}
+kernels=${KERNELS:-host host-fallbacks debian-6.1}
 tests=${KERNEL_TESTS:?KERNEL_TESTS is empty (make check-kernels sets it)}
 timeout_s=${KERNEL_TIMEOUT:-1500}
 cache=${KERNEL_CACHE:-$root/.cache/kernels}
@@ -61,18 +65,22 @@ add_row() {
 
 for k in $kernels; do
 	case $k in
-	host)
-		rel=$(uname -r)
-		echo "== kernel $rel (running kernel, on the host)"
+	host|host-fallbacks)
+		rel=$(uname -r) features= detail="(host)"
+		if [ $k = host-fallbacks ]; then
+			features=-all detail="(host, fallbacks)"
+		fi
+		echo "== kernel $rel $detail"
 		if [ "$(id -u)" -ne 0 ]; then
-			rows+=("$(printf '%-34s %-5s %s' "$rel (host)" "-" "not run: the host row loads BPF, which needs root")")
+			rows+=("$(printf '%-34s %-5s %s' "$rel $detail" "-" "not run: the host rows load BPF, which needs root")")
 			continue
 		fi
-		log=$out/host.log
+		log=$out/$k.log
 		start=$(date +%s)
-		TS_ONLY_INTEGRATION=1 TS_TEST_FILTER="$tests" \
+		TASKSCOPE_BPF_FEATURES=$features TS_ONLY_INTEGRATION=1 \
+			TS_TEST_FILTER="$tests" TS_LOG_DIR="$out/$k-logs" \
 			"$root/tools/run-tests.sh" "$build" 2>&1 | tee "$log"
-		add_row "$rel" "(host)" "$log" $(( $(date +%s) - start ))
+		add_row "$rel" "$detail" "$log" $(( $(date +%s) - start ))
 		;;
 	debian-*)
 		series=${k#debian-}
@@ -86,16 +94,18 @@ for k in $kernels; do
 		gdir=$out/$rel
 		rm -rf "$gdir"
 		start=$(date +%s)
-		"$here/boot.sh" --timeout "$timeout_s" "$kdir" "$gdir" -- \
+		# -v: the guest's console (the tests' progress) as it goes.
+		"$here/boot.sh" -v --timeout "$timeout_s" "$kdir" "$gdir" -- \
 			env TS_LOG_DIR=/run/ts-results/logs TS_ONLY_INTEGRATION=1 \
 			TS_TEST_FILTER="$tests" "$root/tools/run-tests.sh" "$build"
 		rc=$?
 		secs=$(( $(date +%s) - start ))
 		log=$gdir/share/job.log
 		touch "$log"
-		cat "$log"
 		note=
 		[ $rc -eq 124 ] && note="killed after ${timeout_s} s (console: $gdir/console.log)"
+		grep -q "Kernel panic" "$gdir/console.log" 2>/dev/null &&
+			note="the guest kernel panicked (console: $gdir/console.log)"
 		add_row "$rel" "($ver)" "$log" "$secs" "$note"
 		;;
 	*)

@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 
 #include "common/log.h"
+#include "taskscope/attach/bpf_cause.h"
 #include "taskscope/attach/bpf_features.h"
 #include "taskscope/exit_codes.h"
 
@@ -20,95 +21,17 @@
 #define TRACEFS "/sys/kernel/tracing"
 #define BTF_VMLINUX "/sys/kernel/btf/vmlinux"
 
-/* The line that explains the last load failure: the verifier's reason
- * when a program was rejected, else the first libbpf warning since
- * ts_bpf_log_mark() that is not a generic "failed to load" line. */
-static char cause[512];
-static bool cause_is_verifier;
-
-/* libbpf's generic follow-up lines: they say that, not why. */
-static bool generic_line(const char *line)
-{
-	static const char *const generic[] = {
-		"failed to load object", "failed to load BPF skeleton",
-		"failed to load: ", "BPF program load failed:",
-		"failed to prepare load attributes", "failed to open",
-		"-- END PROG LOAD LOG --",
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(generic) / sizeof(generic[0]); i++)
-		if (strstr(line, generic[i]))
-			return true;
-	return false;
-}
-
-/* Copies the last line of log that says why the verifier refused (the
- * lines after it are statistics) into out. Returns false when none. */
-static bool verifier_reason(const char *log, char *out, size_t len)
-{
-	const char *p = log, *eol, *best = NULL;
-	size_t best_len = 0;
-
-	for (; *p; p = *eol ? eol + 1 : eol) {
-		size_t n;
-
-		eol = strchrnul(p, '\n');
-		n = eol - p;
-		while (n && (p[n - 1] == '\r' || p[n - 1] == ' '))
-			n--;
-		if (!n || !strncmp(p, "processed ", 10) ||
-		    !strncmp(p, "verification time", 17) ||
-		    !strncmp(p, "stack depth", 11) ||
-		    !strncmp(p, "-- END PROG LOAD LOG", 20) ||
-		    strstr(p, "-- BEGIN PROG LOAD LOG") == p)
-			continue;
-		best = p;
-		best_len = n;
-	}
-	if (!best)
-		return false;
-	snprintf(out, len, "%.*s", (int)best_len, best);
-	return true;
-}
+/* What explains the current load attempt's failure (bpf_cause.h). */
+static struct ts_bpf_cause cause;
 
 void ts_bpf_log_mark(void)
 {
-	cause[0] = '\0';
-	cause_is_verifier = false;
+	ts_bpf_cause_reset(&cause);
 }
 
 void ts_bpf_note_verifier_log(const char *prog, const char *log)
 {
-	char reason[384];
-
-	if (!log || !verifier_reason(log, reason, sizeof(reason)))
-		return;
-	snprintf(cause, sizeof(cause), "the verifier rejected program %s: %s",
-		 prog, reason);
-	cause_is_verifier = true;
-}
-
-/* Keeps what explains a failure out of one libbpf message. */
-static void note_warning(const char *msg)
-{
-	const char *begin = strstr(msg, "-- BEGIN PROG LOAD LOG --");
-	char prog[64] = "?";
-	const char *q;
-
-	if (begin) {
-		/* "prog 'NAME': -- BEGIN PROG LOAD LOG --\n<log>" */
-		q = strstr(msg, "prog '");
-		if (q && q < begin)
-			sscanf(q + 6, "%63[^']", prog);
-		if (!cause_is_verifier)
-			ts_bpf_note_verifier_log(prog, begin);
-		return;
-	}
-	if (cause[0] || generic_line(msg))
-		return;
-	snprintf(cause, sizeof(cause), "%s", msg);
-	cause[strcspn(cause, "\n")] = '\0';
+	ts_bpf_cause_verifier_log(&cause, prog, log);
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
@@ -125,7 +48,8 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 		return 0;
 	if (level == LIBBPF_WARN) {
 		/* Strip libbpf's own prefix: our line has the program's. */
-		note_warning(strncmp(msg, "libbpf: ", 8) ? msg : msg + 8);
+		ts_bpf_cause_warning(&cause,
+				     strncmp(msg, "libbpf: ", 8) ? msg : msg + 8);
 	}
 	/* Verbatim: the verifier log spans many lines in one message. */
 	if (log_verbose_level() >= need)
@@ -199,9 +123,12 @@ int ts_bpf_preflight(unsigned int needs)
 
 int ts_bpf_explain(const char *what, int err)
 {
-	const char *why = cause[0] ? cause : strerror(-err);
-	const struct ts_feature *f = cause[0] ? ts_feature_named_in(cause) : NULL;
+	const char *why = cause.line[0] ? cause.line : strerror(-err);
+	const struct ts_feature *f = cause.line[0] ?
+				     ts_feature_named_in(cause.line) : NULL;
 
+	if (!f || (f->bit && ts_feature_present(f)))
+		f = ts_features_assumed_missing();
 	if (f && (!f->bit || !ts_feature_present(f))) {
 		/* It names a facility this kernel lacks: say which and since
 		 * when, whatever errno came with it. */
@@ -213,7 +140,7 @@ int ts_bpf_explain(const char *what, int err)
 	switch (-err) {
 	case EPERM:
 	case EACCES:
-		if (cause_is_verifier)
+		if (cause.verifier)
 			break;
 		log_err("cannot %s: permission denied (run as root, or grant "
 			"CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE)", what);
@@ -230,7 +157,7 @@ int ts_bpf_explain(const char *what, int err)
 			"feature; rerun with -vv for libbpf's log)", what, why);
 		return TS_EXIT_KERNEL;
 	}
-	if (cause_is_verifier) {
+	if (cause.verifier) {
 		log_err("cannot %s: %s (this kernel's verifier refuses it: "
 			"report it with the output of -vv)", what, why);
 		return TS_EXIT_KERNEL;

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 
@@ -67,6 +68,7 @@ static const struct ts_feature table[] = {
 
 static struct btf *vmlinux;
 static bool vmlinux_tried;
+static uint64_t assumed;          /* what ts_features_probe said is there */
 
 const struct ts_feature *ts_features_table(size_t *n)
 {
@@ -174,15 +176,75 @@ bool ts_feature_present(const struct ts_feature *f)
 	return true;
 }
 
+void ts_features_forced(uint64_t *on, uint64_t *off)
+{
+	static bool parsed;
+	static uint64_t f_on, f_off;
+	const char *env = getenv("TASKSCOPE_BPF_FEATURES");
+	char buf[256], *tok, *save = NULL;
+	size_t i;
+
+	if (!parsed && env) {
+		snprintf(buf, sizeof(buf), "%s", env);
+		for (tok = strtok_r(buf, " ,", &save); tok;
+		     tok = strtok_r(NULL, " ,", &save)) {
+			bool plus = tok[0] == '+';
+
+			if (tok[0] == '+' || tok[0] == '-')
+				tok++;
+			if (!strcmp(tok, "all")) {
+				for (i = 0; i < N_TABLE; i++)
+					*(plus ? &f_on : &f_off) |= table[i].bit;
+				continue;
+			}
+			for (i = 0; i < N_TABLE; i++)
+				if (table[i].bit && !strcmp(table[i].name, tok))
+					break;
+			if (i == N_TABLE) {
+				log_warn("TASKSCOPE_BPF_FEATURES: no optional "
+					 "facility is called '%s'", tok);
+				continue;
+			}
+			if (plus)
+				f_on |= table[i].bit;
+			else
+				f_off |= table[i].bit;
+		}
+		if (f_on | f_off)
+			log_debug(1, "TASKSCOPE_BPF_FEATURES=%s: facilities "
+				  "forced on %#llx, off %#llx", env,
+				  (unsigned long long)f_on,
+				  (unsigned long long)f_off);
+	}
+	parsed = true;
+	*on = f_on;
+	*off = f_off;
+}
+
 uint64_t ts_features_probe(uint64_t want)
 {
-	uint64_t have = 0;
+	uint64_t have = 0, on, off;
+	size_t i;
+
+	ts_features_forced(&on, &off);
+	for (i = 0; i < N_TABLE; i++) {
+		if (!(table[i].bit & want) || (table[i].bit & off))
+			continue;
+		if ((table[i].bit & on) || ts_feature_present(&table[i]))
+			have |= table[i].bit;
+	}
+	assumed |= have;
+	return have;
+}
+
+const struct ts_feature *ts_features_assumed_missing(void)
+{
 	size_t i;
 
 	for (i = 0; i < N_TABLE; i++)
-		if (table[i].bit & want && ts_feature_present(&table[i]))
-			have |= table[i].bit;
-	return have;
+		if ((table[i].bit & assumed) && !ts_feature_present(&table[i]))
+			return &table[i];
+	return NULL;
 }
 
 size_t ts_features_list(uint64_t want, uint64_t have,
@@ -210,14 +272,19 @@ const char *ts_kernel_release(void)
 
 void ts_features_report(uint64_t want, uint64_t have)
 {
+	uint64_t on, off;
 	size_t i;
 
+	ts_features_forced(&on, &off);
 	for (i = 0; i < N_TABLE; i++) {
 		const struct ts_feature *f = &table[i];
 
 		if (!(f->bit & want) || (f->bit & have))
 			continue;
-		if (f->same_output)
+		if (f->bit & off)
+			log_debug(1, "doing without %s (TASKSCOPE_BPF_FEATURES): "
+				  "%s", f->what, f->without);
+		else if (f->same_output)
 			log_debug(1, "kernel %s lacks %s (Linux %s+): %s",
 				  ts_kernel_release(), f->what, f->since,
 				  f->without);

@@ -55,8 +55,23 @@ const struct ts_feature *ts_feature_of(uint64_t bit);
 
 /* Probes the TS_FEAT_* bits in want against the kernel's BTF (read once
  * per process, ~20 ms of CPU the first time) and returns those the kernel
- * has. Without readable BTF returns 0 (preflight has said why). */
+ * has, as TASKSCOPE_BPF_FEATURES amends it. Without readable BTF returns 0
+ * (preflight has said why). */
 uint64_t ts_features_probe(uint64_t want);
+
+/* The facilities forced on and off by the environment variable
+ * TASKSCOPE_BPF_FEATURES ("-name" pretends the kernel lacks it, "+name"
+ * that it has it, "-all" and "+all" every optional one; space- or
+ * comma-separated; for tests and for
+ * reproducing a report: a fallback runs on a kernel that has the facility,
+ * a failure shows on one that lacks it). ts_features_probe applies them;
+ * loaders that choose without probing (the snapshot's variants) ask. */
+void ts_features_forced(uint64_t *on, uint64_t *off);
+
+/* The first facility ts_features_probe reported present that the kernel
+ * lacks (only TASKSCOPE_BPF_FEATURES=+name makes one), or NULL: what to
+ * blame for a failure whose messages name nothing. */
+const struct ts_feature *ts_features_assumed_missing(void);
 
 /* Probes one table entry, optional or not. */
 bool ts_feature_present(const struct ts_feature *f);

@@ -166,10 +166,19 @@ static const char *const required[] = {
 	"task_iterator", "task_iterator_pid", "tp_btf_sched_switch",
 };
 
+static int lacks(const struct ts_feature *f)
+{
+	log_err("cannot load the snapshot iterator (iter.s/task): this "
+		"kernel, %s, lacks %s, which Linux has from %s on",
+		ts_kernel_release(), f->what, f->since);
+	return TS_EXIT_KERNEL;
+}
+
 /* Names what the kernel lacks after a load failure with no better
- * explanation. Returns an exit code after logging, or 0 when everything
- * required is there (the caller explains err itself). */
-static int explain_missing(void)
+ * explanation: one of the facilities required, or of those the last
+ * variant tried uses. Returns an exit code after logging, or 0 when
+ * everything is there (the caller explains err itself). */
+static int explain_missing(uint64_t features)
 {
 	const struct ts_feature *f;
 	size_t i, j, n;
@@ -178,15 +187,21 @@ static int explain_missing(void)
 	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
 		for (j = 0; j < n; j++)
 			if (!strcmp(f[j].name, required[i]) &&
-			    !ts_feature_present(&f[j])) {
-				log_err("cannot load the snapshot iterator "
-					"(iter.s/task): this kernel, %s, lacks "
-					"%s, which Linux has from %s on",
-					ts_kernel_release(), f[j].what,
-					f[j].since);
-				return TS_EXIT_KERNEL;
-			}
+			    !ts_feature_present(&f[j]))
+				return lacks(&f[j]);
+	for (j = 0; j < n; j++)
+		if ((f[j].bit & features) && !ts_feature_present(&f[j]))
+			return lacks(&f[j]);
 	return 0;
+}
+
+/* Whether TASKSCOPE_BPF_FEATURES lets variant v be tried. */
+static bool allowed(const struct iter_variant *v)
+{
+	uint64_t on, off;
+
+	ts_features_forced(&on, &off);
+	return !(v->features & off) && (v->features & on) == on;
 }
 
 /* Loads the first variant that works into *skel. At -vv the verifier's
@@ -197,14 +212,17 @@ static int load_iter(const struct ts_collect_opts *o,
 		     const struct iter_variant **used, void **skel)
 {
 	bool vv = log_verbose_level() >= 2;
+	size_t i, last = N_VARIANTS;
 	char *vlog = NULL;
-	int err = 0, rc;
-	size_t i;
+	int err = -ENOENT, rc;
 
 	ts_bpf_log_mark();
 	if (vv)
 		vlog = calloc(1, VLOG_SIZE);
 	for (i = 0; i < N_VARIANTS; i++) {
+		if (!allowed(&variants[i]))
+			continue;
+		last = i;
 		*skel = variants[i].load(o, vlog, vlog ? VLOG_SIZE : 0, &err);
 		if (vlog && vlog[0])
 			log_debug(2, "%s: verifier log:\n%s", variants[i].name,
@@ -221,8 +239,13 @@ static int load_iter(const struct ts_collect_opts *o,
 		if (err != -ENOENT)
 			break;
 	}
-	if (i == N_VARIANTS)
-		i--;
+	if (last == N_VARIANTS) {
+		free(vlog);
+		log_err("cannot load the snapshot iterator: TASKSCOPE_BPF_"
+			"FEATURES rules out every variant (unset it)");
+		return TS_EXIT_USAGE;
+	}
+	i = last;
 	if (err != -ENOENT) {
 		/* The verifier's reason, from a second attempt with its log
 		 * on (the loader's own log is overwritten by the program's). */
@@ -230,13 +253,15 @@ static int load_iter(const struct ts_collect_opts *o,
 			vlog = calloc(1, VLOG_SIZE);
 		if (vlog && !vv) {
 			*skel = variants[i].load(o, vlog, VLOG_SIZE, &err);
-			if (*skel)       /* loads now: use it after all */
-				variants[i].destroy(*skel);
-			*skel = NULL;
+			if (*skel) {     /* loads now: use it after all */
+				*used = &variants[i];
+				free(vlog);
+				return 0;
+			}
 		}
 		if (vlog)
 			ts_bpf_note_verifier_log("ts_snapshot", vlog);
-	} else if ((rc = explain_missing())) {
+	} else if ((rc = explain_missing(variants[i].features))) {
 		free(vlog);
 		return rc;
 	}
