@@ -225,7 +225,7 @@ static int load_iter(const struct ts_collect_opts *o,
 		last = i;
 		*skel = variants[i].load(o, vlog, vlog ? VLOG_SIZE : 0, &err);
 		if (vlog && vlog[0])
-			log_debug(2, "%s: verifier log:\n%s", variants[i].name,
+			log_debug(2, "%s: the kernel's load log (BTF, verifier):\n%s", variants[i].name,
 				  vlog);
 		if (*skel) {
 			*used = &variants[i];
