@@ -56,6 +56,9 @@ plugin dir = /usr/lib/x86_64-linux-gnu/ceph
 client mount timeout = 10
 rados mon op timeout = 10
 rados osd op timeout = 30
+[client]
+# Several clients (uploadd instances, rados) run at once: no socket.
+admin socket =
 [osd]
 # A clean stop (SIGTERM) unmounts memstore, which saves its objects.
 osd fast shutdown = false
