@@ -35,7 +35,8 @@
  * with prev_state TASK_DEAD), not at sched_process_exit: only there does
  * se.sum_exec_runtime include the thread's last slice on the CPU (for a
  * thread that runs from its first wakeup to its exit, all of its work; see
- * include/taskscope_cputime.h). sched_process_exit notes group_dead for it.
+ * "CPU time" in include/taskscope_abi.h). sched_process_exit notes
+ * group_dead for it.
  *
  * Three task iterators run on demand from user space: tsw_adopt (at start:
  * threads already asleep), tsw_stuck (--stuck: waits still going on past
@@ -47,7 +48,6 @@
 #include <bpf/bpf_tracing.h>
 #include "taskscope_abi.h"
 #include "task_info.bpf.h"
-#include "taskscope_cputime.h"
 
 char LICENSE[] SEC("license") = "GPL";
 

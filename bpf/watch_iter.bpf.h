@@ -114,7 +114,7 @@ static __always_inline __u64 totals_sched_now(void)
 
 /* Iterator, once at the end: every live thread's totals, and any wait
  * still pending its tail. A thread on a CPU now gets the part of its
- * current stint the scheduler has not accounted yet (taskscope_cputime.h). */
+ * current stint the scheduler has not accounted yet (ts_cpu_time_now). */
 SEC("iter/task")
 int tsw_totals(struct bpf_iter__task *ctx)
 {

@@ -5,14 +5,14 @@
  *
  *   usage: cpuspin_target MANIFEST [CPU]
  *
- * The record is a ring of {mono_ns, cpu_ns} pairs (u64 each) after a
- * header {next, slots} (u64 each; next counts the samples written) in a
- * memfd, which the manifest names as a /proc path ("samples"); stop the
- * process (SIGSTOP, until the spinner's state is T) before reading it so
- * the ring holds still. The memfd is memory, touched before sampling
- * starts: a store to a file page could fault into the filesystem mid-work
- * (ext4 under /tmp here: 150 us once), time the kernel counts and a sample
- * cannot. MANIFEST gets {"pid", "spinner_tid", "samples", "slots"} once
+ * The record is a ring of {mono_ns, cpu_ns, anchor_ns} samples (u64
+ * each) after a header {next, slots} (u64 each; next counts the samples
+ * written) in a memfd, which the manifest names as a /proc path
+ * ("samples"); stop the process (SIGSTOP, until the spinner's state is T)
+ * before reading it so the ring holds still. The memfd is memory, touched
+ * before sampling starts: a store to a file page could fault into the
+ * filesystem mid-work (ext4 under /tmp here: 150 us once), time the kernel
+ * counts and a sample cannot. MANIFEST gets {"pid", "spinner_tid", "samples", "slots"} once
  * sampling runs. The main thread then sleeps until killed.
  *
  * With CPU, the spinner is pinned there (a test runs taskscope on another
@@ -23,9 +23,11 @@
  * nothing to get wrong: reading CLOCK_THREAD_CPUTIME_ID does
  * (update_curr), so it reads that clock only every ANCHOR_NS of CPU, and
  * in between adds a perf task-clock counter's progress (read(2) of a perf
- * counter accounts nothing in the scheduler; its clock may differ by the
- * time the hypervisor stole, which the short span keeps small). The
- * monotonic clock comes from the vDSO: no system call. */
+ * counter accounts nothing in the scheduler). perf's clock also runs while
+ * the hypervisor steals the CPU, the kernel's does not: each sample
+ * carries its span's anchor, so a reader sees at the next anchor how far
+ * perf ran ahead in that span (up to 150 us of a 1 ms span on a busy host
+ * here). The monotonic clock comes from the vDSO: no system call. */
 #include <errno.h>
 #include <linux/perf_event.h>
 #include <pthread.h>
@@ -45,7 +47,12 @@
 
 struct ring {
 	uint64_t next, slots;
-	struct { uint64_t mono_ns, cpu_ns; } s[];
+	struct {
+		uint64_t mono_ns;    /* when (vDSO, CLOCK_MONOTONIC) */
+		uint64_t cpu_ns;     /* anchor_ns + task-clock since */
+		uint64_t anchor_ns;  /* CLOCK_THREAD_CPUTIME_ID at the
+				      * span's start: exact */
+	} s[];
 };
 
 static struct ring *ring;
@@ -104,6 +111,7 @@ __attribute__((noinline)) void *spinner_main(void *arg)
 			p = perf_read(fd);
 			ring->s[i % SLOTS].mono_ns = clock_ns(CLOCK_MONOTONIC);
 			ring->s[i % SLOTS].cpu_ns = anchor_cpu + (p - anchor_perf);
+			ring->s[i % SLOTS].anchor_ns = anchor_cpu;
 			__atomic_store_n(&ring->next, i + 1, __ATOMIC_RELEASE);
 		} while (p - anchor_perf < ANCHOR_NS);
 		sink = h;

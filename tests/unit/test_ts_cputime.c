@@ -1,6 +1,7 @@
-/* cmocka tests of include/taskscope_cputime.h: the CPU time of a thread
- * that may be running now, as the BPF programs (watch's totals) and the
- * snapshot decoder compute it from the scheduler's fields. */
+/* cmocka tests of ts_cpu_time_now (include/taskscope_abi.h): the CPU time
+ * of a thread that may be running now, as the BPF programs (watch's
+ * totals) and the snapshot decoder compute it from the scheduler's
+ * fields. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +9,6 @@
 #include <cmocka.h>
 
 #include "taskscope_abi.h"
-#include "taskscope_cputime.h"
 
 #define MS 1000000ull
 #define US 1000ull
