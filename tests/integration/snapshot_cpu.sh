@@ -10,7 +10,10 @@
 # between two exact clock reads comes from perf, whose clock also runs
 # while the hypervisor steals the CPU: the lower bound also allows what
 # the next exact read showed perf had run ahead in that span (up to 150 us
-# seen on a busy host here; 0 on a quiet one).
+# seen on a busy host here; 0 on a quiet one). taskscope's "now" for the
+# pass is the reader's switch-in plus the monotonic time since its first
+# record: late by that record's delay, usually under 10 us, 30-70 us when
+# the hypervisor stole the reader's CPU meanwhile; hence TOL_US.
 # The spinner is pinned to CPU 0 and taskscope runs on CPU 1: otherwise the
 # reader's wakeup before the pass preempts the spinner on its CPU, and a
 # thread that is not running has an exact figure anyway. Snapshots are
@@ -23,10 +26,11 @@ require_cmd taskset "apt-get install util-linux"
 [ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs (the spinner on one, taskscope on the other)"
 
 RUNNING=5
-TOL_US=${TS_SNAPSHOT_CPU_TOL_US:-50}
+TOL_US=${TS_SNAPSHOT_CPU_TOL_US:-100}
 
 start_target cpuspin_target "$TEST_TMP/manifest.json" 0
-python3 - "$TASKSCOPE" "$TEST_TMP/manifest.json" $RUNNING "$TOL_US" <<'PY' || fail "snapshot CPU time checks failed"
+rc=0
+python3 - "$TASKSCOPE" "$TEST_TMP/manifest.json" $RUNNING "$TOL_US" <<'PY' || rc=$?
 import array, bisect, json, os, signal, subprocess, sys, time
 taskscope, manifest, want_running, tol_us = sys.argv[1:5]
 m = json.load(open(manifest))
@@ -113,8 +117,14 @@ while running < int(want_running) and total < 40:
           f"perf ahead {stolen / 1000:.0f} us): {'ok' if ok else 'WRONG'}")
     if not ok:
         errors.append(f"snapshot {total}: cpu_ns {got} outside {lo - stolen}..{hi} +- {tol}")
-assert running >= 2, f"the spinner ran during only {running} of {total} passes"
 assert not errors, "; ".join(errors)
+if running < 2:
+    print(f"the spinner was on a CPU in only {running} of {total} passes")
+    sys.exit(77)
 print(f"ok: {total} snapshots, spinner on a CPU in {running}, all within {tol // 1000} us")
 PY
+# Every figure checked held, but the case under test barely showed up: a
+# machine this loaded (the spinner preempted at every pass) cannot tell.
+[ $rc -eq 77 ] && skip "the spinner was on a CPU in fewer than 2 of 40 passes: machine too loaded"
+[ $rc -eq 0 ] || fail "snapshot CPU time checks failed"
 echo "PASS"
