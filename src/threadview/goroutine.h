@@ -49,7 +49,8 @@ struct ts_goroutine {
 	pid_t locked_thread;       /* the thread it is locked to, 0 unknown */
 	int64_t parent_goid;       /* creator (Go 1.21+ or watch), 0 unknown */
 	struct ts_goframe created_by; /* the go statement (g.gopc) */
-	const char *start_function;/* g.startpc */
+	const char *start_function;/* g.startpc (through a go wrapper) */
+	const char *start_wrapper; /* the `go f(x)` wrapper it went through */
 	struct ts_goframe *frames; /* owned */
 	int nframes;
 	enum ts_stack_status stack_status;

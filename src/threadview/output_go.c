@@ -149,6 +149,11 @@ static void text_goroutine(FILE *f, const struct ts_goroutine *g,
 	for (i = 0; i < g->nframes; i++) {
 		if (go_hides(g->frames[i].function))
 			continue;
+		/* Go elides the `go f(x)` wrapper closure too. */
+		if (i == g->nframes - 1 && g->start_wrapper &&
+		    g->frames[i].function &&
+		    !strcmp(g->frames[i].function, g->start_wrapper))
+			continue;
 		text_frame(f, &g->frames[i], prefix);
 		shown++;
 	}
@@ -158,7 +163,9 @@ static void text_goroutine(FILE *f, const struct ts_goroutine *g,
 	else if (!shown && g->nframes)  /* all runtime: show them anyway */
 		for (i = 0; i < g->nframes; i++)
 			text_frame(f, &g->frames[i], prefix);
-	if (g->created_by.function) {
+	/* As Go: not for goroutine 1, nor when the creator is the runtime. */
+	if (g->created_by.function && g->goid != 1 &&
+	    !go_hides(g->created_by.function)) {
 		if (g->parent_goid > 0)
 			fprintf(f, "created by %s in goroutine %" PRId64 "\n",
 				g->created_by.function, g->parent_goid);
@@ -263,6 +270,8 @@ static void json_goroutine(struct json_writer *w, const struct ts_goroutine *g,
 	}
 	json_key(w, "start_function");
 	g->start_function ? json_string(w, g->start_function) : json_null(w);
+	json_key(w, "start_wrapper");
+	g->start_wrapper ? json_string(w, g->start_wrapper) : json_null(w);
 	json_key(w, "created_by");
 	if (g->created_by.function) {
 		json_object_begin(w);

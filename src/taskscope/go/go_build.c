@@ -389,8 +389,16 @@ static void symbolize(struct build *b, struct rawg *r)
 		if (n > 0)
 			r->g.created_by = tmp[n - 1];
 	}
-	if (r->startpc)
-		r->g.start_function = ts_gosym_func(sym, r->startpc, &entry);
+	if (r->startpc) {
+		const char *raw = ts_gosym_func(sym, r->startpc, &entry);
+
+		r->g.start_function = ts_gosym_start_func(sym, r->startpc,
+							  &r->g.start_wrapper);
+		/* Go's rule (isSystemGoroutine): started in the runtime, but
+		 * not runtime.main. */
+		r->g.system = raw && !strncmp(raw, "runtime.", 8) &&
+			      strcmp(raw, "runtime.main");
+	}
 }
 
 static int cmp_goid(const void *x, const void *y)

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -342,4 +343,56 @@ int ts_gosym_frames(struct ts_gosym *s, uint64_t pc, bool is_return,
 	n = c->n < max ? c->n : max;
 	memcpy(out, c->fr, n * sizeof(*out));
 	return n;
+}
+
+static bool closure_name(const char *n)
+{
+	const char *p = n ? strrchr(n, '.') : NULL;
+
+	if (!p || strncmp(p, ".func", 5) || !p[5])
+		return false;
+	for (p += 5; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return true;
+}
+
+const char *ts_gosym_start_func(struct ts_gosym *s, uint64_t startpc,
+				const char **wrapper)
+{
+	uint64_t bias = s->b->bias, a = startpc - bias;
+	const struct func *f = find(s, a), *t, *callee = NULL;
+	unsigned char code[256];
+	uint64_t i, len;
+	int calls = 0;
+
+	if (wrapper)
+		*wrapper = NULL;
+	if (!f)
+		return NULL;
+	len = f->hi - f->lo;
+	if (!closure_name(f->name) || len > sizeof(code) || len < 5 ||
+	    pread(s->b->fd, code, len, ts_go_file_offset(s->b, f->lo)) !=
+	    (ssize_t)len)
+		return f->name;
+	/* call rel32 to another function's entry (see ts_go_newproc1_returns
+	 * for why a stray match is not a worry). */
+	for (i = 0; i + 5 <= len; i++) {
+		int32_t rel;
+
+		if (code[i] != 0xe8)
+			continue;
+		memcpy(&rel, code + i + 1, 4);
+		t = find(s, f->lo + i + 5 + (int64_t)rel);
+		if (!t || t->lo != f->lo + i + 5 + (int64_t)rel || !t->name ||
+		    !strncmp(t->name, "runtime.", 8))
+			continue;
+		callee = t;
+		calls++;
+	}
+	if (calls != 1)
+		return f->name;
+	if (wrapper)
+		*wrapper = f->name;
+	return callee->name;
 }

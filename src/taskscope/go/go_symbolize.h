@@ -29,4 +29,12 @@ int ts_gosym_frames(struct ts_gosym *s, uint64_t pc, bool is_return,
  * (runtime address) in *entry. */
 const char *ts_gosym_func(struct ts_gosym *s, uint64_t pc, uint64_t *entry);
 
+/* The function a goroutine really starts in. Since Go 1.18 `go f(x)`
+ * starts a small wrapper closure ("main.main.func1") that calls f: when
+ * startpc is such a wrapper (named .funcN, under 256 bytes, exactly one
+ * call outside the runtime) the callee is returned, else startpc's own
+ * function. *wrapper (may be NULL) gets the wrapper's name or NULL. */
+const char *ts_gosym_start_func(struct ts_gosym *s, uint64_t startpc,
+				const char **wrapper);
+
 #endif
