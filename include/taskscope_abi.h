@@ -447,5 +447,51 @@ struct ts_go_slot {
 _Static_assert(sizeof(struct ts_go_slot) == 32 + 2 * TS_GO_G_MAX +
 	       TS_GO_DATA_MAX, "ts_go_slot size");
 
+/* ---- goroutine lifecycles (bpf/gowatch.bpf.c) ------------------------ */
+
+enum ts_gev_type {
+	TS_GEV_CREATE = 1,           /* a goroutine was created (newproc1 returned) */
+	TS_GEV_EXIT,                 /* a goroutine exited (goexit1) */
+	TS_GEV_WAIT,                 /* a park of at least min_block ended
+				      * (--goroutine-waits) */
+	TS_GEV_TYPE_MAX,
+};
+
+/* One goroutine event, from uprobes on the Go runtime. */
+struct ts_gev {
+	__u32 type;                  /* enum ts_gev_type */
+	__u32 tid;                   /* the thread it happened on */
+	__u64 ts_ns;                 /* CLOCK_MONOTONIC */
+	__s64 goid;
+	__s64 other_goid;            /* CREATE: the creator; WAIT: the waker
+				      * (0: unknown) */
+	__u64 startpc;               /* g.startpc */
+	__u64 gopc;                  /* g.gopc: the go statement */
+	__u64 dur_ns;                /* WAIT: parked for this long (until it
+				      * ran again) */
+	__u32 reason;                /* WAIT: g.waitreason index */
+	__u32 _pad;
+};
+_Static_assert(sizeof(struct ts_gev) == 64, "ts_gev size");
+
+/* Read-only configuration of bpf/gowatch.bpf.c: runtime.g and runtime.m
+ * offsets from the binary's DWARF. */
+struct ts_gwatch_config {
+	__u32 off_goid, off_startpc, off_gopc, off_parent_goid; /* parent: ~0
+							 * when absent */
+	__u32 off_m, off_curg;
+	__u32 _pad0, _pad1;
+	__u64 min_block_ns;          /* WAIT events only from this long */
+};
+_Static_assert(sizeof(struct ts_gwatch_config) == 40, "ts_gwatch_config size");
+
+/* Per-CPU counters of bpf/gowatch.bpf.c (map "ts_gw_stats"). */
+struct ts_gwatch_stats {
+	__u64 lost;                  /* ring buffer full: events dropped */
+	__u64 emitted[TS_GEV_TYPE_MAX];
+	__u64 parks;                 /* gopark hits (--goroutine-waits) */
+};
+_Static_assert(sizeof(struct ts_gwatch_stats) == 8 + 8 * TS_GEV_TYPE_MAX + 8,
+	       "ts_gwatch_stats size");
 
 #endif

@@ -599,3 +599,30 @@ int ts_go_cfa_offset(const struct ts_go_binary *b, uint64_t pc, int64_t *off)
 	free(fr);
 	return rc;
 }
+
+uint64_t ts_go_symbol(const struct ts_go_binary *b, const char *name)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(b->elf, scn))) {
+		Elf_Data *d;
+		size_t i, n;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB)
+			continue;
+		d = elf_getdata(scn, NULL);
+		n = d && sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
+		for (i = 0; i < n; i++) {
+			GElf_Sym s;
+			const char *nm;
+
+			if (!gelf_getsym(d, i, &s))
+				continue;
+			nm = elf_strptr(b->elf, sh.sh_link, s.st_name);
+			if (nm && !strcmp(nm, name))
+				return s.st_value;
+		}
+	}
+	return 0;
+}

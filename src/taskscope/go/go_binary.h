@@ -94,6 +94,9 @@ int ts_go_newproc1_returns(const struct ts_go_binary *b, uint64_t *offs,
  * at pc - 1) as rsp + *off, from .debug_frame. Returns 0 or -ENOENT. */
 int ts_go_cfa_offset(const struct ts_go_binary *b, uint64_t pc, int64_t *off);
 
+/* Link address of the symbol named name, or 0. */
+uint64_t ts_go_symbol(const struct ts_go_binary *b, const char *name);
+
 /* File offset of the link address addr (for uprobes), or 0. */
 uint64_t ts_go_file_offset(const struct ts_go_binary *b, uint64_t addr);
 
