@@ -82,6 +82,11 @@ def capture_go(pid, go_url, taskscope):
 
 
 def _user_frame(funcs):
+    """The program's own innermost frame (package main), else the first
+    outside the runtime."""
+    for f in funcs:
+        if f and f.startswith("main."):
+            return f
     for f in funcs:
         if f and not f.startswith("runtime.") and not f.startswith("internal/"):
             return f
