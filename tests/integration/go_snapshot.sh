@@ -170,6 +170,12 @@ for e in errors:
     print("FAIL:", e)
 sys.exit(1 if errors else 0)
 PY
+info "--pprof: one sample per goroutine, labelled with its wait"
+"$TASKSCOPE" snapshot -p "$GO_PID" --pprof "$TEST_TMP/g.pb.gz" >/dev/null || fail "--pprof exited $?"
+(cd "$TEST_TMP" && go tool pprof -traces -tagfocus wait=sleep g.pb.gz) >"$TEST_TMP/pprof.txt" 2>&1 ||
+	fail "go tool pprof cannot read the profile: $(tail -3 "$TEST_TMP/pprof.txt")"
+grep -q 'Type: goroutine' "$TEST_TMP/pprof.txt" && grep -q 'main.blockSleep' "$TEST_TMP/pprof.txt" ||
+	fail "the profile lacks the sleeping goroutine: $(head -20 "$TEST_TMP/pprof.txt")"
 stop_pid "$GO_PID"
 
 info "10,000 idle goroutines"
