@@ -334,7 +334,6 @@ static void match_threads(struct build *b)
 		t = b->in->threads ? ts_snapshot_find(b->in->threads, tid) : NULL;
 		if (!t)
 			continue;
-		t->goroutine = r->g.goid;
 		if (r->g.status == G_SYSCALL) {
 			char what[320];
 
@@ -348,6 +347,10 @@ static void match_threads(struct build *b)
 		if (t->nframes && has_goexit(b, t)) {
 			int k, n = t->nframes < MAX_PCS ? t->nframes : MAX_PCS;
 
+			/* Only now: the thread pass, a moment earlier, found
+			 * it on this goroutine's stack. */
+			t->goroutine = r->g.goid;
+
 			for (k = 0; k < n; k++)
 				r->pcs[k] = t->frames[k].pc;
 			r->npcs = n;
@@ -357,6 +360,10 @@ static void match_threads(struct build *b)
 			r->g.stack_note = t->stack_status == TS_STACK_STALE ?
 				"running on a CPU: stack from its thread's last "
 				"kernel entry, may be stale" : NULL;
+		} else if (r->g.status == G_RUNNING) {
+			r->g.stack_note = "running; its thread was in the "
+				"scheduler when taskscope read it a moment "
+				"before: stack unavailable";
 		}
 	}
 out:
