@@ -3,18 +3,23 @@
  * Go runtime (src/taskscope/go/go_watch.c attaches them, to the target's
  * pid only).
  *
- * - creation: a uprobe on the instruction right after each `call
- *   runtime.newproc1` (not a uretprobe: Go moves stacks, and a moved stack
- *   meets a patched return address). The new g is in AX (Go's register
- *   ABI returns there); R14 holds the current g (g0, on the system stack),
- *   whose m.curg is the goroutine that ran the go statement;
- * - exit: runtime.goexit1's entry, where R14 is the exiting g;
+ * - creation: a uprobe on the `call runtime.runqput(pp, newg, true)` that
+ *   follows each `call runtime.newproc1` (the new g in BX), or on the
+ *   instruction right after the call (the new g in AX, Go's register ABI
+ *   result) when no runqput follows. Not a uretprobe: Go moves stacks,
+ *   and a moved stack meets a patched return address. R14 holds the
+ *   current g (g0, on the system stack), whose m.curg is the goroutine that
+ *   ran the go statement;
+ * - exit: the `call runtime.goexit1` in runtime.goexit, where a
+ *   goroutine's function returns to (R14 is still its g), or goexit1's
+ *   entry. Calls are probed where possible because the kernel emulates
+ *   them; other instructions are single-stepped, a second trap;
  * - with --goroutine-waits: runtime.gopark (R14 parks, CX is the reason),
  *   runtime.ready (AX is woken, R14 wakes it) and runtime.execute (AX runs
  *   again: the park ends, whatever woke it, netpoller included).
  *
- * Records go through a ring buffer; a full ring bumps a per-CPU counter
- * user space reports. Loads on Linux 6.1 (uprobes, ring buffers,
+ * Records go through a ring buffer, the reader woken only when it is a
+ * quarter full; a full ring bumps a per-CPU counter user space reports. Loads on Linux 6.1 (uprobes, ring buffers,
  * bpf_probe_read_user only).
  */
 #include "vmlinux.h"
@@ -61,6 +66,17 @@ static __always_inline __u64 rd(__u64 addr, __u32 off)
 	return v;
 }
 
+/* Wakes the reader only once the ring is a quarter full: a wake-up per
+ * event is an irq_work (a self-IPI, a VM exit under virtualization) that
+ * cost more than the probe itself; the reader polls every 50 ms anyway. */
+static __always_inline void submit(struct ts_gev *e)
+{
+	__u64 quarter = bpf_ringbuf_query(&ts_gw_ring, BPF_RB_RING_SIZE) / 4;
+
+	bpf_ringbuf_submit(e, bpf_ringbuf_query(&ts_gw_ring, BPF_RB_AVAIL_DATA) >=
+			   quarter ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
 static __always_inline struct ts_gwatch_stats *stats(void)
 {
 	__u32 zero = 0;
@@ -87,11 +103,10 @@ static __always_inline struct ts_gev *reserve(__u32 type)
 	return e;
 }
 
-SEC("uprobe")
-int ts_go_created(struct pt_regs *ctx)
+static __always_inline int created(__u64 newg, __u64 g0)
 {
-	__u64 newg = ctx->ax, g0 = ctx->r14, curg;
 	struct ts_gev *e = reserve(TS_GEV_CREATE);
+	__u64 curg;
 
 	if (!e)
 		return 0;
@@ -104,8 +119,24 @@ int ts_go_created(struct pt_regs *ctx)
 		curg = rd(rd(g0, ts_gw_cfg.off_m), ts_gw_cfg.off_curg);
 		e->other_goid = curg ? rd(curg, ts_gw_cfg.off_goid) : 0;
 	}
-	bpf_ringbuf_submit(e, 0);
+	submit(e);
 	return 0;
+}
+
+/* Right after `call runtime.newproc1`: the new g is its result, in AX. */
+SEC("uprobe")
+int ts_go_created(struct pt_regs *ctx)
+{
+	return created(ctx->ax, ctx->r14);
+}
+
+/* At the `call runtime.runqput(pp, newg, next)` that follows: the new g
+ * is its second argument, in BX. A call instruction, which the kernel
+ * emulates: one trap, not two. */
+SEC("uprobe")
+int ts_go_queued(struct pt_regs *ctx)
+{
+	return created(ctx->bx, ctx->r14);
 }
 
 SEC("uprobe")
@@ -121,7 +152,7 @@ int ts_go_exit(struct pt_regs *ctx)
 	e->goid = goid;
 	e->startpc = rd(g, ts_gw_cfg.off_startpc);
 	e->gopc = rd(g, ts_gw_cfg.off_gopc);
-	bpf_ringbuf_submit(e, 0);
+	submit(e);
 	bpf_map_delete_elem(&ts_gw_park, &goid);
 	return 0;
 }
@@ -171,7 +202,7 @@ int ts_go_execute(struct pt_regs *ctx)
 			e->reason = p->reason;
 			e->dur_ns = dur;
 			e->ts_ns = p->ts_ns + dur;
-			bpf_ringbuf_submit(e, 0);
+			submit(e);
 		}
 	}
 	bpf_map_delete_elem(&ts_gw_park, &goid);

@@ -540,11 +540,23 @@ void ts_go_binary_close(struct ts_go_binary *b)
 	b->fd = -1;
 }
 
-int ts_go_newproc1_returns(const struct ts_go_binary *b, uint64_t *offs, int max)
+/* Link address of the target of the call rel32 at text[i], which sits
+ * at link address addr. */
+static uint64_t call_target(const unsigned char *text, size_t i, uint64_t addr)
 {
-	uint64_t lo = b->text_lo, hi = b->text_hi, off;
+	int32_t rel;
+
+	memcpy(&rel, text + i + 1, 4);
+	return addr + 5 + (int64_t)rel;
+}
+
+int ts_go_create_sites(const struct ts_go_binary *b, struct ts_go_site *sites,
+		       int max)
+{
+	uint64_t lo = b->text_lo, hi = b->text_hi;
+	uint64_t runqput = ts_go_symbol(b, "runtime.runqput");
 	unsigned char *text;
-	size_t i, size;
+	size_t i, j, size;
 	int n = 0;
 
 	if (!b->newproc1 || hi <= lo || hi - lo > (256u << 20))
@@ -561,19 +573,43 @@ int ts_go_newproc1_returns(const struct ts_go_binary *b, uint64_t *offs, int max
 	 * match needs five bytes to spell exactly that displacement at that
 	 * place, about one chance in 2^40 per byte of text. */
 	for (i = 0; i + 5 <= size && n < max; i++) {
-		int32_t rel;
-
-		if (text[i] != 0xe8)
+		if (text[i] != 0xe8 || call_target(text, i, lo + i) != b->newproc1)
 			continue;
-		memcpy(&rel, text + i + 1, 4);
-		if (lo + i + 5 + (int64_t)rel != b->newproc1)
-			continue;
-		off = ts_go_file_offset(b, lo + i + 5);
-		if (off)
-			offs[n++] = off;
+		sites[n].off = ts_go_file_offset(b, lo + i + 5);
+		sites[n].newg_in_bx = false;
+		for (j = i + 5; runqput && j + 5 <= size && j < i + 5 + 64; j++) {
+			if (text[j] == 0xe8 &&
+			    call_target(text, j, lo + j) == runqput) {
+				sites[n].off = ts_go_file_offset(b, lo + j);
+				sites[n].newg_in_bx = true;
+				break;
+			}
+		}
+		if (sites[n].off)
+			n++;
 	}
 	free(text);
 	return n;
+}
+
+uint64_t ts_go_exit_site(const struct ts_go_binary *b)
+{
+	uint64_t g1 = ts_go_symbol(b, "runtime.goexit1"),
+		 g1abi0 = ts_go_symbol(b, "runtime.goexit1.abi0"), t;
+	unsigned char code[8];
+	size_t i;
+
+	if (b->goexit && !read_vaddr(b, b->goexit, code, sizeof(code))) {
+		/* NOP, then call goexit1 (through its ABI0 wrapper). */
+		for (i = 0; i + 5 <= sizeof(code); i++) {
+			if (code[i] != 0xe8)
+				continue;
+			t = call_target(code, i, b->goexit + i);
+			if (t && (t == g1 || t == g1abi0))
+				return ts_go_file_offset(b, b->goexit + i);
+		}
+	}
+	return g1 ? ts_go_file_offset(b, g1) : 0;
 }
 
 int ts_go_cfa_offset(const struct ts_go_binary *b, uint64_t pc, int64_t *off)

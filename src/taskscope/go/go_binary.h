@@ -84,11 +84,24 @@ void ts_go_binary_close(struct ts_go_binary *b);
 /* The runtime's name for wait reason r, or NULL when out of the table. */
 const char *ts_go_reason(const struct ts_go_binary *b, unsigned int r);
 
-/* Finds the file offset of every call to runtime.newproc1 in the runtime
- * (the instruction after each `call newproc1`, where the new g is in AX):
- * writes up to max file offsets into offs. Returns how many, or -errno. */
-int ts_go_newproc1_returns(const struct ts_go_binary *b, uint64_t *offs,
-			   int max);
+/* Where a uprobe sees each new goroutine (file offsets for uprobes):
+ * after each `call runtime.newproc1`, the `call runtime.runqput` that
+ * queues the new g (in BX, its second argument) when one follows within
+ * 64 bytes, else the instruction right after the call (the new g in AX).
+ * A call is emulated by the kernel's uprobe code; other instructions are
+ * single-stepped, a second trap. Returns how many sites (<= max) or
+ * -errno. */
+struct ts_go_site {
+	uint64_t off;                    /* file offset */
+	bool newg_in_bx;                 /* at the runqput call */
+};
+int ts_go_create_sites(const struct ts_go_binary *b, struct ts_go_site *sites,
+		       int max);
+
+/* Where a uprobe sees each goroutine exit, R14 being the exiting g: the
+ * `call runtime.goexit1` in runtime.goexit (a call: emulated) when it is
+ * there, else runtime.goexit1's entry. File offset, or 0. */
+uint64_t ts_go_exit_site(const struct ts_go_binary *b);
 
 /* The CFA of the frame at link address pc (a return address: looked up
  * at pc - 1) as rsp + *off, from .debug_frame. Returns 0 or -ENOENT. */

@@ -375,7 +375,7 @@ const char *ts_gosym_start_func(struct ts_gosym *s, uint64_t startpc,
 	    pread(s->b->fd, code, len, ts_go_file_offset(s->b, f->lo)) !=
 	    (ssize_t)len)
 		return f->name;
-	/* call rel32 to another function's entry (see ts_go_newproc1_returns
+	/* call rel32 to another function's entry (see ts_go_create_sites
 	 * for why a stray match is not a worry). */
 	for (i = 0; i + 5 <= len; i++) {
 		int32_t rel;

@@ -215,7 +215,8 @@ int ts_go_watch_start(const struct ts_go_watch_opts *o, ts_go_event_fn fn,
 {
 	struct ts_go_watch *w = calloc(1, sizeof(*w));
 	const struct ts_go_layout *l;
-	uint64_t rets[MAX_LINKS];
+	struct ts_go_site sites[MAX_LINKS];
+	uint64_t exit_off;
 	char why[256] = "";
 	int i, n, err = 0;
 
@@ -241,8 +242,9 @@ int ts_go_watch_start(const struct ts_go_watch_opts *o, ts_go_event_fn fn,
 	w->cap = 1024;
 	w->born = calloc(w->cap, sizeof(*w->born));
 	w->sym = ts_gosym_new(&w->bin);
-	n = ts_go_newproc1_returns(&w->bin, rets, MAX_LINKS - 4);
-	if (!w->born || !w->sym || n <= 0 || !w->bin.goexit1) {
+	n = ts_go_create_sites(&w->bin, sites, MAX_LINKS - 4);
+	exit_off = ts_go_exit_site(&w->bin);
+	if (!w->born || !w->sym || n <= 0 || !exit_off) {
 		log_warn("process %d runs a Go program (%s) but taskscope finds "
 			 "no runtime.newproc1 call or runtime.goexit1 to probe; "
 			 "watching its threads only", o->pid, w->bin.version);
@@ -269,11 +271,12 @@ int ts_go_watch_start(const struct ts_go_watch_opts *o, ts_go_event_fn fn,
 	if (err)
 		goto bpf_fail;
 	for (i = 0; i < n && !err; i++)
-		err = attach(w, w->skel->progs.ts_go_created, o->pid, rets[i],
-			     "the return from runtime.newproc1");
+		err = attach(w, sites[i].newg_in_bx ? w->skel->progs.ts_go_queued :
+			     w->skel->progs.ts_go_created, o->pid, sites[i].off,
+			     "runtime.newproc1's caller");
 	if (!err)
-		err = attach_func(w, w->skel->progs.ts_go_exit, o->pid,
-				  "runtime.goexit1");
+		err = attach(w, w->skel->progs.ts_go_exit, o->pid, exit_off,
+			     "runtime.goexit");
 	if (!err && o->waits) {
 		err = attach_func(w, w->skel->progs.ts_go_park, o->pid,
 				  "runtime.gopark");
