@@ -186,7 +186,8 @@ int ts_go_ready(struct pt_regs *ctx)
 SEC("uprobe")
 int ts_go_execute(struct pt_regs *ctx)
 {
-	__s64 goid = rd(ctx->ax, ts_gw_cfg.off_goid);
+	__u64 gp = ctx->ax;
+	__s64 goid = rd(gp, ts_gw_cfg.off_goid);
 	struct gpark *p = bpf_map_lookup_elem(&ts_gw_park, &goid);
 	struct ts_gev *e;
 	__u64 dur;
@@ -201,6 +202,8 @@ int ts_go_execute(struct pt_regs *ctx)
 			e->other_goid = p->waker;
 			e->reason = p->reason;
 			e->dur_ns = dur;
+			e->startpc = rd(gp, ts_gw_cfg.off_startpc);
+			e->gopc = rd(gp, ts_gw_cfg.off_gopc);
 			e->ts_ns = p->ts_ns + dur;
 			submit(e);
 		}

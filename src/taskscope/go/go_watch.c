@@ -132,6 +132,8 @@ static int on_event(void *ctx, void *data, size_t size)
 	ev.goid = r->goid;
 	ev.other_goid = r->other_goid;
 	ev.lifetime_ns = -1;
+	ev.startpc = r->startpc;
+	ev.gopc = r->gopc;
 	if (r->startpc)
 		ev.start_function = ts_gosym_start_func(w->sym, r->startpc, NULL);
 	if (r->gopc) {

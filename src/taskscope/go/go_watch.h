@@ -31,6 +31,7 @@ struct ts_go_event {
 	int64_t goid;
 	int64_t other_goid;         /* creator / waker, 0 unknown */
 	const char *start_function; /* through a go wrapper */
+	uint64_t startpc, gopc;     /* g.startpc, g.gopc (runtime addresses) */
 	struct ts_goframe go_stmt;  /* the go statement (function, file:line) */
 	int64_t lifetime_ns;        /* EXIT: since its CREATE; -1 not seen */
 	uint64_t dur_ns;            /* WAIT */

@@ -38,6 +38,7 @@ struct watch_session {
 	struct trace_json *trace;
 	struct ts_pprof *pprof;      /* --pprof, or NULL */
 	struct ts_go_watch *go;      /* a Go program's goroutines, or NULL */
+	char go_exe[4096];           /* its executable, for --pprof */
 	uint64_t t0_ns, events, bad;
 	bool target_exited;
 };
@@ -170,6 +171,8 @@ static void on_go_event(void *ctx, const struct ts_go_event *ev)
 	s->events++;
 	if (s->trace)
 		go_trace(s, ev);
+	if (s->pprof)
+		ts_pprof_watch_add_go(s->pprof, s->go_exe, ev);  /* errors stick */
 	if (s->o.quiet)
 		return;
 	if (s->o.json)
@@ -346,6 +349,12 @@ static int run(struct watch_session *s)
 			.ring_bytes = s->o.ring_mb << 20,
 		};
 
+		char link[64];
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "/proc/%d/exe", s->target.pid);
+		n = readlink(link, s->go_exe, sizeof(s->go_exe) - 1);
+		s->go_exe[n > 0 ? n : 0] = '\0';
 		rc = ts_go_watch_start(&go, on_go_event, s, &s->go);
 		if (rc) {
 			watch_probe_free(p);
