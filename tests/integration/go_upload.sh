@@ -6,6 +6,9 @@
 #   the file on disk; a held lock and an existing version answer 409; bad
 #   input 400; the lock is released after each upload;
 # - idle: Go's own debug=2 dump shows no checksum or write goroutine;
+# - during a large, throttled upload: the handler goroutine in IO wait on
+#   the client's socket inside ParseMultipartForm (the whole file is read
+#   into memory, as the seed's service does);
 # - slow Redis (CLIENT PAUSE WRITE): taskscope snapshot shows the upload's
 #   handler goroutine in IO wait on a socket whose peer is Redis's port,
 #   main.(*server).upload in its stack; the upload completes afterwards;
@@ -66,6 +69,36 @@ info "idle: Go's own dump"
 curl -sf "$URL/debug/pprof/goroutine?debug=2" >"$TEST_TMP/idle.dump" || fail "no net/http/pprof dump"
 grep -q 'main.checksumWorker\|main.writeWorker' "$TEST_TMP/idle.dump" &&
 	fail "an idle dump shows an upload goroutine"
+
+info "during a large upload"
+# 24 MiB at 4 MiB/s: the handler goroutine reads the body for seconds.
+head -c 25165824 /dev/zero | curl -s -o "$TEST_TMP/big.json" -w '%{http_code}' \
+	--limit-rate 4M -F file=@- -F filename=big.bin -F version=1 "$URL/upload" \
+	>"$TEST_TMP/big.code" &
+bpid=$!
+track_pid "$bpid"
+found=0
+for _ in $(seq 50); do
+	sleep 0.2
+	"$TASKSCOPE" snapshot -p "$GP" --json >"$TEST_TMP/big.snap.json" || fail "snapshot exited $?"
+	if python3 - "$TEST_TMP/big.snap.json" "$PORT" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1])); port = sys.argv[2]
+for g in s["go"]["goroutines"]:
+    w = g["waits_on"] or {}
+    fns = [f["function"] for f in g["stack"]]
+    if g["wait_reason"] == "IO wait" and w.get("kind") == "fd" and \
+       (w.get("fd_desc") or "").startswith(f"tcp 127.0.0.1:{port} -> ") and \
+       "main.(*server).upload" in fns and "net/http.(*Request).ParseMultipartForm" in fns:
+        print(f"# goroutine {g['goid']} reads the body: {w['fd_desc']}")
+        sys.exit(0)
+sys.exit(1)
+PY
+	then found=1; break; fi
+done
+wait "$bpid" || true
+[ $found = 1 ] || fail "no goroutine seen reading the upload's body in ParseMultipartForm (last: $TEST_TMP/big.snap.json)"
+[ "$(cat "$TEST_TMP/big.code")" = 201 ] || fail "the large upload: HTTP $(cat "$TEST_TMP/big.code")"
 
 info "slow Redis"
 { echo slow; head -c 100000 /dev/zero; } >"$TEST_TMP/s.bin"
