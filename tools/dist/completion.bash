@@ -16,10 +16,11 @@
 _taskscope_global_opts='-v --verbose -h --help -V --version'
 _taskscope_commands='snapshot watch'
 _taskscope_snapshot_opts='-p --pid --comm --all --json --folded
-	--kernel-stacks --stack-size -o --output --recent --pprof -h --help'
+	--kernel-stacks --stack-size -o --output --recent --pprof --no-goroutines
+	-h --help'
 _taskscope_watch_opts='-p --pid --comm -d --duration --min-block --stuck
 	--stacks --json --trace --pprof --recorder --ring-mb -q --quiet
-	--summary-threads -h --help'
+	--summary-threads --goroutine-waits --no-goroutines -h --help'
 _uploadd_opts='-l --listen --debug-listen --max-connections
 	--connection-timeout --header-timeout --min-body-rate -s --storage
 	--max-upload-size --max-uploads --lock-ttl --token-file --redis-host
