@@ -9,7 +9,10 @@ KERNEL_TESTS ?= \
 	snapshot_deadlock \
 	watch_shortlived \
 	watch_waits \
-	kernel_features
+	kernel_features \
+	go_bpf_load \
+	go_snapshot \
+	go_watch
 # Rows: the running kernel; the running kernel with every optional kernel
 # facility forced off (the fallbacks older kernels take, checked in
 # seconds); Debian 12's stock 6.1 under QEMU/TCG.
