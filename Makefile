@@ -53,6 +53,7 @@ GEN_HEADERS  :=
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 include src/common/build.mk
+include src/threadview/build.mk
 include $(wildcard bpf/build.mk)
 include $(wildcard src/uploadd/build.mk)
 include $(wildcard src/taskscope/build.mk)

@@ -215,7 +215,7 @@ static __always_inline void ts_task_sched_times(struct task_struct *task,
  * the reader sleeps briefly just before it reads: it is switched in again a
  * few microseconds before this runs, and user space takes the largest
  * (reference - ktime) over all records as the offset between the clocks
- * (see src/taskscope/snapshot_decode.c). */
+ * (see src/taskscope/snapshot/snapshot_decode.c). */
 static __always_inline __u64 ts_sched_clock_ref(void)
 {
 	struct task_struct *cur = bpf_get_current_task_btf();

@@ -327,7 +327,7 @@ _Static_assert(sizeof(struct ts_wev_stack) == 160, "ts_wev_stack size");
  * TS_RECENT_DEFAULT slots unless --recorder N) keeps the last exited
  * threads of the watched process while a watch runs; slots are reused
  * round-robin, empty ones have exit_ns == 0. `taskscope snapshot --recent`
- * finds it by name (src/taskscope/recorder.c). */
+ * finds it by name (src/taskscope/snapshot/recorder.c). */
 #define TS_RECENT_MAP_NAME "ts_recent"
 #define TS_RECENT_DEFAULT 1024
 

@@ -19,11 +19,11 @@
 
 #include "common/log.h"
 #include "uploadd/config.h"
-#include "uploadd/pipeline.h"
+#include "uploadd/debug/threaddump.h"
+#include "uploadd/http/server.h"
+#include "uploadd/pipeline/pipeline.h"
 #include "uploadd/privs.h"
-#include "uploadd/redis_store.h"
-#include "uploadd/server.h"
-#include "uploadd/threaddump.h"
+#include "uploadd/store/redis_store.h"
 
 /* Reads --redis-password-file and --token-file. */
 static int load_secrets(const struct uploadd_config *cfg,

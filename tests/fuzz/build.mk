@@ -24,26 +24,26 @@ FUZZ_ONLY    ?= $(FUZZ_NAMES)
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
 
 # What each target links, besides its own file.
-FUZZ_UP      := $(patsubst %,src/uploadd/%.c,multipart validate)
-FUZZ_TS_PURE := $(patsubst %,src/taskscope/%.c,classify waitgraph \
-                snapshot_model snapshot_decode describe fdinfo syscalls \
-                output_text output_json output_folded recorder_describe) \
-                $(COMMON_SRCS)
-FUZZ_TS_UNW  := $(patsubst %,src/taskscope/%.c,unwind symbolize debuginfo elf_inflate)
+FUZZ_UP      := $(patsubst %,src/uploadd/http/%.c,multipart validate)
+FUZZ_TS_PURE := $(patsubst %,src/threadview/%.c,classify waitgraph \
+                snapshot_model describe fdinfo syscalls \
+                output_text output_json output_folded recent) \
+                src/taskscope/snapshot/snapshot_decode.c $(COMMON_SRCS)
+FUZZ_TS_UNW  := $(patsubst %,src/threadview/%.c,unwind symbolize debuginfo elf_inflate)
 FUZZ_DW_LIBS := -ldw -lelf -lz
 
 FUZZ_multipart_SRCS       := $(FUZZ_UP)
 FUZZ_upload_pp_SRCS       := $(FUZZ_UP)
 FUZZ_upload_pp_LIBS       := -lmicrohttpd
-FUZZ_names_SRCS           := $(patsubst %,src/uploadd/%.c,validate routes)
-FUZZ_range_SRCS           := src/uploadd/range.c
+FUZZ_names_SRCS           := $(patsubst %,src/uploadd/http/%.c,validate routes)
+FUZZ_range_SRCS           := src/uploadd/http/range.c
 FUZZ_snapshot_decode_SRCS := $(FUZZ_TS_PURE)
 FUZZ_snapshot_decode_LIBS := -ljansson
 FUZZ_classify_SRCS        := $(FUZZ_TS_PURE)
 FUZZ_unwind_SRCS          := $(FUZZ_TS_UNW) $(COMMON_SRCS)
 FUZZ_unwind_LIBS          := $(FUZZ_DW_LIBS)
 FUZZ_watch_event_SRCS     := $(FUZZ_TS_PURE) $(FUZZ_TS_UNW) \
-                             $(patsubst %,src/taskscope/%.c,watch_event \
+                             $(patsubst %,src/taskscope/watch/%.c,watch_event \
                              watch_format watch_classify watch_threads \
                              watch_summary watch_resolve)
 FUZZ_watch_event_LIBS     := -ljansson $(FUZZ_DW_LIBS)

@@ -14,10 +14,10 @@
 #include <stdbool.h>
 
 #include "fuzz_util.h"
-#include "taskscope/classify.h"
-#include "taskscope/describe.h"
-#include "taskscope/fdinfo.h"
-#include "taskscope/waitgraph.h"
+#include "threadview/classify.h"
+#include "threadview/describe.h"
+#include "threadview/fdinfo.h"
+#include "threadview/waitgraph.h"
 
 #define MAX_THREADS 8
 #define TID_BASE 1000

@@ -17,8 +17,8 @@
 #include <string.h>
 
 #include "fuzz_util.h"
-#include "uploadd/multipart.h"
-#include "uploadd/validate.h"
+#include "uploadd/http/multipart.h"
+#include "uploadd/http/validate.h"
 
 static const char *const keys[] = {
 	"file", "filename", "version", "sha256", "path", "", "FILE", NULL,

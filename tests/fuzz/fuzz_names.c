@@ -15,8 +15,8 @@
 #include <string.h>
 
 #include "fuzz_util.h"
-#include "uploadd/routes.h"
-#include "uploadd/validate.h"
+#include "uploadd/http/routes.h"
+#include "uploadd/http/validate.h"
 
 /* Length of the well-formed UTF-8 sequence at s (Unicode Table 3-7), or 0. */
 static size_t wf_len(const uint8_t *s, size_t avail)

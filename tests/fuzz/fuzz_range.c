@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "fuzz_util.h"
-#include "uploadd/range.h"
+#include "uploadd/http/range.h"
 
 /* sscanf-based reading of the plain forms "bytes=A-B", "bytes=A-" and
  * "bytes=-N" (no spaces), or false when the header is not one of them. */

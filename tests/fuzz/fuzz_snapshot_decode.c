@@ -21,10 +21,10 @@
 #include <jansson.h>
 
 #include "fuzz_util.h"
-#include "taskscope/classify.h"
-#include "taskscope/output.h"
-#include "taskscope/snapshot_decode.h"
-#include "taskscope/waitgraph.h"
+#include "taskscope/snapshot/snapshot_decode.h"
+#include "threadview/classify.h"
+#include "threadview/output.h"
+#include "threadview/waitgraph.h"
 
 static const char *const fn_names[] = {
 	"__lll_lock_wait", "___pthread_mutex_lock", "__pthread_mutex_lock_full",

@@ -19,10 +19,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "fuzz_util.h"
 #include "../lib/self_stack.h"
-#include "taskscope/symbolize.h"
-#include "taskscope/unwind.h"
+#include "fuzz_util.h"
+#include "threadview/symbolize.h"
+#include "threadview/unwind.h"
 
 #define NOINLINE __attribute__((noinline))
 #define WINDOW 16384
@@ -132,7 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FZ_ASSERT(ts_unwind_stop_str(why) != NULL);
 	for (int i = 0; i < n; i++) {
 		struct ts_frame f;
-		int rc = ts_symbolize(unwinder, pcs[i], i > 0, &f);
+		int rc = ts_symbolize(ts_unwinder_symbolizer(unwinder), pcs[i], i > 0, &f);
 
 		FZ_ASSERT(rc == 0 || rc == -ENOENT);
 		FZ_ASSERT(f.pc == pcs[i]);

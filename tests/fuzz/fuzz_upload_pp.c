@@ -28,8 +28,8 @@
 #include <microhttpd.h>
 
 #include "fuzz_util.h"
-#include "uploadd/multipart.h"
-#include "uploadd/validate.h"
+#include "uploadd/http/multipart.h"
+#include "uploadd/http/validate.h"
 
 #define PP_BUFFER (64u * 1024)   /* as upload.c */
 #define CT_MAX 256

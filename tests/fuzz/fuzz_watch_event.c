@@ -20,10 +20,10 @@
 #include <jansson.h>
 
 #include "fuzz_util.h"
-#include "taskscope/watch_event.h"
-#include "taskscope/watch_format.h"
-#include "taskscope/watch_resolve.h"
-#include "taskscope/watch_summary.h"
+#include "taskscope/watch/watch_event.h"
+#include "taskscope/watch/watch_format.h"
+#include "taskscope/watch/watch_resolve.h"
+#include "taskscope/watch/watch_summary.h"
 
 static struct wthreads threads;
 static struct watch_resolver *resolver;

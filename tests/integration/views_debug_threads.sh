@@ -5,7 +5,9 @@
 # threads /proc lists; bad parameters get a one-line 400, other methods
 # 405; concurrent dumps all succeed; after --user (the process is no
 # longer dumpable, /proc/self/task/N/syscall unreadable) dumps still work,
-# without syscalls, and say why once in the log. No root or BPF needed.
+# without syscalls, and say why once in the log; they still name uploadd's
+# own functions when its binary lies in a directory the user cannot read
+# (a clone under a 0700 home). No root or BPF needed.
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/uploadd.sh"
 require_cmd redis-server "apt-get install redis-server"
@@ -27,7 +29,7 @@ for tid in $(ls "/proc/$UPLOADD_PID/task"); do
 		fail "thread $tid \"$name\" missing from the text dump"
 done
 grep -A8 "^thread $UPLOADD_PID \"uploadd\" \[sleeping in rt_sigtimedwait\]:" "$TEST_TMP/dump.txt" |
-	grep -q '    server_run_until_signal+0x[0-9a-f]* (src/uploadd/server.c:[0-9]*)' ||
+	grep -q '    server_run_until_signal+0x[0-9a-f]* (src/uploadd/http/server.c:[0-9]*)' ||
 	fail "main thread's stack: $(grep -A8 "^thread $UPLOADD_PID " "$TEST_TMP/dump.txt")"
 
 info "?format=json: taskscope's schema, the threads /proc lists"
@@ -96,14 +98,19 @@ for p in "${dumpers[@]}"; do wait "$p"; done
 	fail "concurrent dumps: $(cat "$TEST_TMP"/par.* | sort | uniq -c)"
 stop_uploadd
 
-info "after --user nobody: no syscalls (not dumpable), stacks still there"
+info "after --user nobody, binary in a 0700 directory: no syscalls (not dumpable), stacks named"
 id nobody >/dev/null 2>&1 || skip "no user 'nobody' (the checks above passed)"
 [ "$(id -u)" -eq 0 ] || { echo "PASS (the --user part needs root)"; exit 0; }
 mkdir -p "$TEST_TMP/nobody"
 chown nobody "$TEST_TMP/nobody"
 chmod 755 "$TEST_TMP"
+# Where nobody cannot read the binary, as in a clone under /root.
+mkdir -m 0700 "$TEST_TMP/private"
+cp "$TS_BUILD/uploadd" "$TEST_TMP/private/uploadd"
+su -s /bin/sh nobody -c "test -r '$TEST_TMP/private/uploadd'" 2>/dev/null &&
+	fail "nobody can read $TEST_TMP/private/uploadd: the check would prove nothing"
 UPLOADD_STORAGE=$TEST_TMP/nobody
-start_uploadd --user nobody
+UPLOADD_BIN=$TEST_TMP/private/uploadd start_uploadd --user nobody
 dbg=http://127.0.0.1:$UPLOADD_DEBUG_PORT
 for _ in 1 2; do
 	curl -s -o "$TEST_TMP/nobody.json" -w '%{http_code}' "$dbg/debug/threads?format=json" |
@@ -115,7 +122,12 @@ d = json.load(open(sys.argv[1]))
 assert all(t["syscall"] is None for t in d["threads"]), "syscalls shown although unreadable?"
 assert all(t["stack_status"] == "complete" for t in d["threads"])
 assert any("server_run_until_signal" in [f["function"] for f in t["stack"]] for t in d["threads"])
+main = next(t for t in d["threads"] if t["name"] == "uploadd")
+own = [f for f in main["stack"] if f["module"] and f["module"].endswith("/private/uploadd")]
+assert own and all(f["function"] for f in own), own
+assert any(f["file"] and f["file"].endswith("src/uploadd/http/server.c") for f in own), own
 PY
+grep -q "own functions have no names" "$UPLOADD_LOG" && fail "start-up warned that uploadd's own symbols are missing"
 [ "$(grep -c 'cannot read /proc/self/task/[0-9]*/syscall' "$UPLOADD_LOG")" = 1 ] ||
 	fail "want exactly one log line about unreadable syscalls: $(grep -c syscall "$UPLOADD_LOG")"
 stop_uploadd

@@ -18,7 +18,7 @@
 #include <zlib.h>
 
 #include "pprof.pb-c.h"
-#include "taskscope/pprof.h"
+#include "threadview/pprof.h"
 
 #define LIBC "/usr/lib/x86_64-linux-gnu/libc.so.6"
 #define EXE  "/srv/uploadd"
@@ -30,7 +30,7 @@ static struct ts_frame main_frames[] = {
 };
 static struct ts_frame hash_frames[] = {
 	{ 0x7f0000002000, "__futex_abstimed_wait_common", 0xc6, LIBC, NULL, 0 },
-	{ 0x555500000200, "chunkq_next", 0x45, EXE, "src/uploadd/chunkq.c", 163 },
+	{ 0x555500000200, "chunkq_next", 0x45, EXE, "src/uploadd/pipeline/chunkq.c", 163 },
 	{ 0x7f0000003000, NULL, 0, "/usr/lib/libmicrohttpd.so.12", NULL, 0 },
 	{ 0x7f0000004000, "__clone3", 0x2c, LIBC, NULL, 0 },
 };

@@ -17,7 +17,7 @@
 #include <zlib.h>
 
 #include "pprof.pb-c.h"
-#include "taskscope/pprof_watch.h"
+#include "taskscope/watch/pprof_watch.h"
 
 static const struct ts_frame frames[] = {
 	{ 0x7f0000001000, "__lll_lock_wait", 0x30, "/lib/libc.so.6", NULL, 0 },

@@ -1,4 +1,4 @@
-/* cmocka tests of src/taskscope/classify.c on inputs recorded from real
+/* cmocka tests of src/threadview/classify.c on inputs recorded from real
  * snapshots of tests/targets/blocked_target (syscall, arguments, the copied
  * user memory around the futex word, the symbolized function names). */
 #include <setjmp.h>
@@ -8,8 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "taskscope/classify.h"
-#include "taskscope/syscalls.h"
+#include "threadview/classify.h"
+#include "threadview/syscalls.h"
 
 #define FUTEX 202
 #define FUTEX_WAIT_BITSET_PRIVATE 137

@@ -1,4 +1,4 @@
-/* cmocka tests of src/taskscope/elf_inflate.c and debuginfo.c on real ELF
+/* cmocka tests of src/threadview/elf_inflate.c and debuginfo.c on real ELF
  * files: this test binary (built with -g), its DWARF compressed by objcopy
  * as Debian's debug packages ship it, and a stripped copy with a separate
  * compressed debug file found through .gnu_debuglink, as libdw finds
@@ -23,8 +23,8 @@
 #include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
 
-#include "taskscope/debuginfo.h"
-#include "taskscope/elf_inflate.h"
+#include "threadview/debuginfo.h"
+#include "threadview/elf_inflate.h"
 
 static char dir[] = "/tmp/ts-debuginfo-XXXXXX";
 static char self[4096];

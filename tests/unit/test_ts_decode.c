@@ -1,4 +1,4 @@
-/* cmocka tests of src/taskscope/snapshot_decode.c: record framing and
+/* cmocka tests of src/taskscope/snapshot/snapshot_decode.c: record framing and
  * validation, scheduler state, and the scheduler-clock -> duration maths
  * (the off-CPU time of a thread that blocked long before the snapshot). */
 #include <errno.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "taskscope/snapshot_decode.h"
+#include "taskscope/snapshot/snapshot_decode.h"
 
 /* Appends a record with klen kernel-stack bytes and ulen stack bytes. */
 static size_t put_record(unsigned char *buf, size_t off, __u32 tid,

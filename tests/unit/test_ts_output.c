@@ -10,9 +10,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "taskscope/describe.h"
-#include "taskscope/fdinfo.h"
-#include "taskscope/output.h"
+#include "threadview/describe.h"
+#include "threadview/fdinfo.h"
+#include "threadview/output.h"
 
 static struct ts_frame waiter_frames[] = {
 	{ 0x7f0000001000, "__GI___lll_lock_wait", 0x2b,

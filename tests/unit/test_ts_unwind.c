@@ -1,4 +1,4 @@
-/* cmocka tests of src/taskscope/unwind.c and symbolize.c with real libdw on
+/* cmocka tests of src/threadview/unwind.c and symbolize.c with real libdw on
  * this very process: registers captured with getcontext() and a copy of the
  * stack above them are unwound exactly as BPF-captured ones are, and pcs
  * symbolize to the functions (and source lines) they are in. Also the pure
@@ -16,8 +16,8 @@
 #include <cmocka.h>
 
 #include "../lib/self_stack.h"
-#include "taskscope/symbolize.h"
-#include "taskscope/unwind.h"
+#include "threadview/symbolize.h"
+#include "threadview/unwind.h"
 
 #define NOINLINE __attribute__((noinline))
 #define WINDOW 16384
@@ -47,7 +47,7 @@ static bool stack_has(struct ts_unwinder *u, const uint64_t *pcs, int n,
 	struct ts_frame f;
 
 	for (int i = 0; i < n; i++)
-		if (!ts_symbolize(u, pcs[i], i > 0, &f) && f.function &&
+		if (!ts_symbolize(ts_unwinder_symbolizer(u), pcs[i], i > 0, &f) && f.function &&
 		    !strcmp(f.function, fn))
 			return true;
 	return false;
@@ -121,23 +121,23 @@ static void test_symbolize_function_and_line(void **state)
 
 	(void)state;
 	assert_non_null(u);
-	assert_int_equal(ts_symbolize(u, pc + 1, false, &f), 0);
+	assert_int_equal(ts_symbolize(ts_unwinder_symbolizer(u), pc + 1, false, &f), 0);
 	assert_string_equal(f.function, "outer_named_frame");
 	assert_int_equal(f.offset, 1);
 	assert_non_null(f.file);
 	assert_non_null(strstr(f.file, "test_ts_unwind.c"));
 	assert_true(f.line > 0);
 	/* Cached: the same strings come back. */
-	assert_int_equal(ts_symbolize(u, pc + 1, false, &again), 0);
+	assert_int_equal(ts_symbolize(ts_unwinder_symbolizer(u), pc + 1, false, &again), 0);
 	assert_ptr_equal(again.function, f.function);
 	/* A libc function, named without its symbol version. */
-	assert_int_equal(ts_symbolize(u, (uint64_t)(uintptr_t)&getpid, false, &f), 0);
+	assert_int_equal(ts_symbolize(ts_unwinder_symbolizer(u), (uint64_t)(uintptr_t)&getpid, false, &f), 0);
 	assert_non_null(f.module);
 	assert_non_null(strstr(f.module, "libc.so"));
 	assert_non_null(f.function);
 	assert_null(strchr(f.function, '@'));
 	/* Nothing is mapped at page 0. */
-	assert_int_equal(ts_symbolize(u, 0x10, false, &f), -ENOENT);
+	assert_int_equal(ts_symbolize(ts_unwinder_symbolizer(u), 0x10, false, &f), -ENOENT);
 	ts_unwinder_free(u);
 }
 

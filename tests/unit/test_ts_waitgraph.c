@@ -1,4 +1,4 @@
-/* cmocka tests of src/taskscope/waitgraph.c: wait-for edges, owner names
+/* cmocka tests of src/threadview/waitgraph.c: wait-for edges, owner names
  * and deadlock cycles on hand-built snapshots. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "taskscope/waitgraph.h"
+#include "threadview/waitgraph.h"
 
 /* Builds a snapshot of n threads with tids 10, 20, 30...; waits_for[i] is
  * the tid thread i waits on through a mutex (0: not blocked). */

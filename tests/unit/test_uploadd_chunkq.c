@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "uploadd/chunkq.h"
+#include "uploadd/pipeline/chunkq.h"
 
 static void publish_str(struct chunkq *q, const char *s)
 {

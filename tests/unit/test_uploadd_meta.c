@@ -9,11 +9,11 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "uploadd/access_log.h"
-#include "uploadd/auth.h"
-#include "uploadd/meta.h"
-#include "uploadd/metrics.h"
-#include "uploadd/storage.h"
+#include "uploadd/debug/metrics.h"
+#include "uploadd/http/access_log.h"
+#include "uploadd/http/auth.h"
+#include "uploadd/store/meta.h"
+#include "uploadd/store/storage.h"
 
 static void test_meta_json(void **state)
 {

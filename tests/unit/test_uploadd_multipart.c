@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "uploadd/multipart.h"
+#include "uploadd/http/multipart.h"
 
 /* Feeds a whole small field as MHD does for a short value. */
 static int feed(struct mp_state *st, const char *key, const char *value)

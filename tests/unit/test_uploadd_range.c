@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "uploadd/range.h"
+#include "uploadd/http/range.h"
 
 static void expect_ok(const char *h, uint64_t size, uint64_t first, uint64_t last)
 {

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "uploadd/routes.h"
+#include "uploadd/http/routes.h"
 
 static struct route parse(const char *path)
 {

@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "uploadd/stackpool.h"
+#include "uploadd/pipeline/stackpool.h"
 
 static bool mapped(void *addr, size_t len)
 {

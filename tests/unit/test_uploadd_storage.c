@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "uploadd/storage.h"
+#include "uploadd/store/storage.h"
 
 struct fixture {
 	char dir[PATH_MAX];

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "uploadd/validate.h"
+#include "uploadd/http/validate.h"
 
 #define OK(s)  assert_null(filename_problem((s), sizeof(s) - 1))
 #define BAD(s, why) assert_string_equal(filename_problem((s), sizeof(s) - 1), (why))

@@ -19,9 +19,8 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "taskscope/symbolize.h"
-#include "taskscope/unwind.h"
-#include "uploadd/threaddump_capture.h"
+#include "threadview/symbolize.h"
+#include "uploadd/debug/threaddump_capture.h"
 
 #define TIMEOUT_MS 2000u
 
@@ -97,7 +96,7 @@ static void *exit_main(void *arg)
 }
 
 static pthread_t th_cv, th_reader, th_blocker;
-static struct ts_unwinder *unw;
+static struct ts_symbolizer *unw;
 
 static pid_t wait_tid(pid_t *p)
 {
@@ -120,7 +119,7 @@ static int setup(void **state)
 	wait_tid(&reader_tid);
 	wait_tid(&blocker_tid);
 	usleep(20000);          /* let them reach their waits */
-	unw = ts_unwinder_new(getpid());
+	unw = ts_symbolizer_new(getpid());
 	return unw ? 0 : -1;
 }
 
@@ -136,7 +135,7 @@ static int teardown(void **state)
 	pthread_join(th_reader, NULL);
 	pthread_join(th_blocker, NULL);
 	close(pipefd[0]);
-	ts_unwinder_free(unw);
+	ts_symbolizer_free(unw);
 	return 0;
 }
 

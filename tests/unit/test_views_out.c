@@ -15,13 +15,13 @@
 
 #include <jansson.h>
 
-#include "taskscope/output.h"
+#include "threadview/output.h"
 
 static struct ts_frame frames[] = {
 	{ 0x7f0000001000, "__futex_abstimed_wait_common", 0xc6,
 	  "/usr/lib/x86_64-linux-gnu/libc.so.6", "./nptl/futex-internal.c", 57 },
 	{ 0x555500001000, "chunkq_next", 0x45, "/repo/build/uploadd",
-	  "src/uploadd/chunkq.c", 163 },
+	  "src/uploadd/pipeline/chunkq.c", 163 },
 	{ 0x555500002000, NULL, 0, "/repo/build/uploadd", NULL, 0 },
 };
 
@@ -173,7 +173,7 @@ static void test_text(void **state)
 	assert_non_null(strstr(buf, "\nthread 4242 \"up-write\" [sleeping in "
 				    "futex]:\n    __futex_abstimed_wait_common+0xc6 "
 				    "(/usr/lib/x86_64-linux-gnu/libc.so.6)\n"
-				    "    chunkq_next+0x45 (src/uploadd/chunkq.c:163)\n"
+				    "    chunkq_next+0x45 (src/uploadd/pipeline/chunkq.c:163)\n"
 				    "    0x555500002000 (/repo/build/uploadd)\n\n"));
 	assert_non_null(strstr(buf, "\nthread 4250 \"up-hash\" [uninterruptible "
 				    "in fdatasync]:\n    ... (did not answer the "

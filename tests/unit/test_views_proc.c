@@ -14,7 +14,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
-#include "uploadd/threaddump_proc.h"
+#include "uploadd/debug/threaddump_proc.h"
 
 /* A stat line as Linux 6.x prints it (52 fields), name as given. */
 static void stat_line(char *buf, size_t len, const char *name, char state,

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "taskscope/watch_event.h"
+#include "taskscope/watch/watch_event.h"
 
 static void hdr(struct ts_wev_hdr *h, uint32_t type, uint32_t size)
 {

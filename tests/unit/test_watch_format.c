@@ -13,10 +13,11 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "taskscope/watch_classify.h"
-#include "taskscope/watch_format.h"
-#include "taskscope/watch_opts.h"
-#include "taskscope/watch_summary.h"
+#include "taskscope/cli.h"
+#include "taskscope/watch/watch_classify.h"
+#include "taskscope/watch/watch_format.h"
+#include "taskscope/watch/watch_opts.h"
+#include "taskscope/watch/watch_summary.h"
 
 #define PID 4240
 
@@ -310,15 +311,15 @@ static void test_durations_and_flags(void **state)
 	uint64_t ns;
 
 	(void)state;
-	assert_int_equal(watch_parse_duration("250ms", &ns), 0);
+	assert_int_equal(ts_parse_duration("250ms", &ns), 0);
 	assert_int_equal(ns, 250000000ull);
-	assert_int_equal(watch_parse_duration("2", &ns), 0);
+	assert_int_equal(ts_parse_duration("2", &ns), 0);
 	assert_int_equal(ns, 2000000000ull);
-	assert_int_equal(watch_parse_duration("0", &ns), 0);
+	assert_int_equal(ts_parse_duration("0", &ns), 0);
 	assert_int_equal(ns, 0);
-	assert_int_equal(watch_parse_duration("soon", &ns), -EINVAL);
-	assert_int_equal(watch_parse_duration("5 s", &ns), -EINVAL);
-	assert_int_equal(watch_parse_duration("-1s", &ns), -EINVAL);
+	assert_int_equal(ts_parse_duration("soon", &ns), -EINVAL);
+	assert_int_equal(ts_parse_duration("5 s", &ns), -EINVAL);
+	assert_int_equal(ts_parse_duration("-1s", &ns), -EINVAL);
 	assert_int_equal(watch_opts_parse(10, argv1, &o), 0);
 	assert_int_equal(o.pid, 42);
 	assert_int_equal(o.min_block_ns, 250000);

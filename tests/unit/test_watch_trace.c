@@ -14,7 +14,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "taskscope/trace_json.h"
+#include "taskscope/watch/trace_json.h"
 
 static char dir[] = "/tmp/ts-test-trace.XXXXXX";
 

@@ -1,5 +1,5 @@
 """One thread in words: what the process says about it, what the kernel
-says, in taskscope's own wording (src/taskscope/describe.c), and which of
+says, in taskscope's own wording (src/threadview/describe.c), and which of
 its frames belong to the program rather than to a library."""
 
 import re
@@ -33,7 +33,7 @@ def is_app_frame(f):
 
 def app_frame(t):
     """The innermost frame in the program itself: 'chunkq_next
-    (src/uploadd/chunkq.c:163)'."""
+    (src/uploadd/pipeline/chunkq.c:163)'."""
     for f in t.get("stack") or []:
         if is_app_frame(f):
             where = f" ({f['file']}:{f['line']})" if f.get("file") else ""

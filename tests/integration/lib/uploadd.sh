@@ -9,10 +9,11 @@
 # Sets UPLOADD_PORT, UPLOADD_DEBUG_PORT, UPLOADD_PID, UPLOADD_STORAGE,
 # UPLOADD_LOG, UPLOADD_URL. Keeps UPLOADD_STORAGE if already set (restart).
 start_uploadd() {
-	[ -x "$TS_BUILD/uploadd" ] || fail "$TS_BUILD/uploadd is not built (make BUILD=... all)"
+	local bin=${UPLOADD_BIN:-$TS_BUILD/uploadd}
+	[ -x "$bin" ] || fail "$bin is not built (make BUILD=... all)"
 	UPLOADD_STORAGE=${UPLOADD_STORAGE:-$TEST_TMP/storage}
 	UPLOADD_LOG=$TEST_TMP/uploadd.$(date +%s%N).log
-	"$TS_BUILD/uploadd" --listen 127.0.0.1:0 --debug-listen 127.0.0.1:0 \
+	"$bin" --listen 127.0.0.1:0 --debug-listen 127.0.0.1:0 \
 		--storage "$UPLOADD_STORAGE" --redis-port "${REDIS_PORT:?start_redis first}" \
 		--redis-timeout 1000 --redis-connect-timeout 500 "$@" \
 		>"$UPLOADD_LOG" 2>&1 &

@@ -1,8 +1,0 @@
-/* x86_64 syscall numbers -> names, from the kernel headers at build time. */
-#ifndef TASKSCOPE_SYSCALLS_H
-#define TASKSCOPE_SYSCALLS_H
-
-/* Returns the name of syscall nr ("futex"), or NULL when unknown. */
-const char *ts_syscall_name(int nr);
-
-#endif

@@ -1,0 +1,160 @@
+/* The decoded, classified picture of a snapshot that every output format
+ * prints: one struct ts_thread per thread, plus the wait-for graph. Built by
+ * snapshot_decode.c (from BPF records), unwind/symbolize, classify.c and
+ * waitgraph.c; printed by output_text.c, output_json.c, output_folded.c.
+ * Plain data, no I/O, so unit tests build these by hand. */
+#ifndef THREADVIEW_SNAPSHOT_MODEL_H
+#define THREADVIEW_SNAPSHOT_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "taskscope_abi.h"
+#include "threadview/symbolize.h"
+
+struct ts_recent;
+
+enum ts_sched_state {
+	TS_STATE_RUNNING,         /* on a CPU now */
+	TS_STATE_RUNNABLE,        /* ready, waiting for a CPU */
+	TS_STATE_SLEEPING,        /* interruptible sleep (S) */
+	TS_STATE_UNINTERRUPTIBLE, /* D */
+	TS_STATE_IDLE,            /* TASK_IDLE kernel waits */
+	TS_STATE_STOPPED,         /* T */
+	TS_STATE_TRACED,          /* t */
+	TS_STATE_ZOMBIE,          /* Z */
+	TS_STATE_DEAD,            /* X */
+	TS_STATE_UNKNOWN,
+};
+
+/* What a thread waits on. The futex kinds come first. */
+enum ts_block_kind {
+	TS_BLOCK_NONE,            /* not blocked: running, runnable, user mode */
+	TS_BLOCK_MUTEX,
+	TS_BLOCK_CONDVAR,
+	TS_BLOCK_RWLOCK,
+	TS_BLOCK_JOIN,
+	TS_BLOCK_SEMAPHORE,
+	TS_BLOCK_FUTEX,           /* a futex we cannot name */
+	TS_BLOCK_READ,            /* read/recv family on an fd */
+	TS_BLOCK_WRITE,           /* write/send family on an fd */
+	TS_BLOCK_ACCEPT,
+	TS_BLOCK_CONNECT,
+	TS_BLOCK_POLL,            /* poll/ppoll */
+	TS_BLOCK_SELECT,          /* select/pselect */
+	TS_BLOCK_EPOLL,
+	TS_BLOCK_SLEEP,           /* nanosleep/clock_nanosleep */
+	TS_BLOCK_WAIT,            /* wait4/waitid */
+	TS_BLOCK_SIGNAL,          /* pause/sigsuspend/rt_sigtimedwait */
+	TS_BLOCK_SYSCALL,         /* another syscall, by name */
+};
+
+/* Whether the user stack can be trusted. */
+enum ts_stack_status {
+	TS_STACK_COMPLETE,        /* unwound to the outermost frame */
+	TS_STACK_TRUNCATED,       /* unwound part of it: see stack_note */
+	TS_STACK_STALE,           /* running on another CPU: registers old */
+	TS_STACK_UNAVAILABLE,     /* no registers or no stack copy */
+};
+
+struct ts_blocked {
+	enum ts_block_kind kind;
+	uint64_t object;          /* futex address, or the fd for fd kinds */
+	bool has_object;
+	unsigned int futex_op;    /* FUTEX_WAIT... without the private flag */
+	uint32_t futex_val;       /* the futex word at the snapshot */
+	pid_t owner_tid;          /* mutex/rwlock owner, 0 if none or unknown */
+	const char *owner_name;   /* points into the owner's ts_thread */
+	pid_t join_tid;           /* pthread_join target, 0 if not a join */
+	const char *join_name;
+	int fd;                   /* -1 when no fd */
+	struct ts_fd_info fdi;    /* from BPF; type TS_FD_NONE if not looked up */
+	const char *fd_path;      /* /proc/PID/fd/N link, owned by the thread */
+	int64_t remaining_ns;     /* sleep/timeout time left, -1 if unknown */
+	int64_t timeout_ms;       /* poll/epoll timeout argument, -2 if none */
+};
+
+struct ts_thread {
+	pid_t tid, pid;
+	char name[TS_COMM_LEN];
+	enum ts_sched_state state;
+	int cpu;
+	bool exited;              /* gone before we could look (zombie) */
+	uint64_t cpu_ns;          /* CPU time used */
+	uint64_t off_cpu_ns;      /* time since it last left the CPU */
+	bool off_cpu_known;
+	int syscall_nr;           /* < 0: not in a syscall */
+	uint64_t args[6];
+	struct ts_blocked blocked;
+	struct ts_frame *frames;  /* user stack, innermost first (owned) */
+	int nframes;
+	enum ts_stack_status stack_status;
+	const char *stack_note;   /* why not complete (static string) */
+	struct ts_frame *kframes; /* kernel stack with --kernel-stacks (owned) */
+	int nkframes;
+	char *fd_path_buf;        /* storage behind blocked.fd_path (owned) */
+	/* Raw inputs classification uses, kept for tests and --json debug. */
+	uint64_t umem_addr;
+	uint32_t umem[12];
+	bool umem_low;            /* umem starts 16 bytes below the futex */
+	bool has_umem;
+	uint64_t fsbase;
+	/* A thread that already exited, from taskscope watch's flight
+	 * recorder (snapshot --recent, recent.h); NULL for live threads.
+	 * Not owned. */
+	const struct ts_recent *recent;
+};
+
+/* One edge of the wait-for graph: waiter waits for holder. */
+struct ts_wait_edge {
+	pid_t waiter, holder;
+	enum ts_block_kind kind;  /* mutex, rwlock or join */
+	uint64_t object;
+};
+
+/* A deadlock: tids[0] waits for tids[1] ... tids[n-1] waits for tids[0]. */
+struct ts_cycle {
+	pid_t *tids;
+	size_t n;
+};
+
+struct ts_snapshot {
+	pid_t pid;                /* the target process; 0 with --all */
+	char comm[TS_COMM_LEN];
+	uint64_t taken_mono_ns;   /* CLOCK_MONOTONIC when the pass ran */
+	uint64_t taken_real_ns;   /* CLOCK_REALTIME, for humans */
+	double load_ms;           /* BPF load + attach */
+	double collect_ms;        /* the iterator pass (the target runs on) */
+	double unwind_ms;         /* decode, unwind, symbolize, classify */
+	struct ts_thread *threads;
+	size_t nthreads;
+	struct ts_wait_edge *edges;
+	size_t nedges;
+	struct ts_cycle *cycles;  /* deadlocks found in the wait-for graph */
+	size_t ncycles;
+	bool target_exited;       /* the process ended during the pass */
+	/* A process's view of itself (uploadd's /debug/threads) instead of
+	 * the kernel's: source names who took it ("taskscope" when NULL);
+	 * what only the kernel knows (what a thread is blocked on, for how
+	 * long, the wait-for graph) is unknown and printed as null. */
+	const char *source;
+	bool in_process;
+};
+
+/* Finds a thread by tid, or NULL. s->threads must be sorted by tid
+ * (ts_snapshot_sort). */
+struct ts_thread *ts_snapshot_find(const struct ts_snapshot *s, pid_t tid);
+
+/* Sorts s->threads by tid (unique across processes, so --all works). */
+void ts_snapshot_sort(struct ts_snapshot *s);
+
+/* Frees everything a snapshot owns (not the struct itself). */
+void ts_snapshot_free(struct ts_snapshot *s);
+
+/* Names for the enums, as printed in text and JSON. */
+const char *ts_state_name(enum ts_sched_state st);
+const char *ts_block_kind_name(enum ts_block_kind k);
+
+#endif

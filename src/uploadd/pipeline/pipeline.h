@@ -1,0 +1,91 @@
+/* One upload's pipeline: the connection thread copies each piece of the
+ * file once into a chunk queue; a hash thread ("up-hash", SHA-256 with
+ * OpenSSL EVP) and a writer thread ("up-write", the upload's file in the
+ * storage directory, fdatasync at the end) consume every chunk in parallel.
+ *
+ * Both threads are created for this upload and named, on purpose: they are
+ * what taskscope observes. They start with the first full chunk, or at the
+ * end for a file smaller than one: a small upload's threads then find all
+ * of its data and the end of the queue at once and run straight through,
+ * instead of each sleeping on the queue until the data, then the end,
+ * wakes it. Memory is bounded by the queue (PIPELINE_SLOTS x
+ * PIPELINE_CHUNK), whatever the file size.
+ *
+ * The writer hands the page cache back as the file reaches the disk (see
+ * pipeline.c): on this VM, fresh page-cache pages cost more to fill than
+ * the data costs to hash. Files under 64 KiB keep their few pages: the
+ * hand-back would cost more. Both threads run on stacks recycled between
+ * uploads (stackpool.h).
+ *
+ * Life cycle, all calls from the upload's connection thread:
+ * pipeline_start -> pipeline_write* -> pipeline_finish -> pipeline_commit,
+ * and pipeline_destroy (idempotent) always at the end: on a failure or a
+ * client abort it stops both threads, joins them and discards the file.
+ */
+#ifndef UPLOADD_PIPELINE_H
+#define UPLOADD_PIPELINE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "uploadd/pipeline/chunkq.h"
+#include "uploadd/store/storage.h"
+
+#define PIPELINE_CHUNK (256u * 1024) /* bytes per queue slot */
+#define PIPELINE_SLOTS 4u
+
+struct pipeline {
+	struct chunkq q;
+	struct storage *store;        /* not owned */
+	struct storage_tmp tmp;       /* the file until committed */
+	pthread_t hash_thread, write_thread;
+	void *hash_stack, *write_stack; /* stackpool.h, until joined */
+	bool hash_started, write_started;
+	bool finished;                /* threads joined */
+	EVP_MD_CTX *md;
+	unsigned char digest[32];
+	uint64_t written;             /* bytes the writer wrote */
+	int write_err;                /* writer's -errno, 0 if fine */
+	char *fill;                   /* slot being filled, NULL if none */
+	size_t fill_len;
+};
+
+/* Prepares the pipeline process-wide state (OpenSSL digest fetch). Returns
+ * 0 or -errno. Start-up, before any upload. */
+int pipeline_global_init(void);
+
+/* Releases what pipeline_global_init() took, and recycled buffers. */
+void pipeline_global_cleanup(void);
+
+/* Creates the upload's file (see storage_tmp_create) for token; the threads
+ * start with the first chunk. Returns 0 or -errno; on failure nothing is
+ * left on disk. p may be zeroed or destroyed before. */
+int pipeline_start(struct pipeline *p, struct storage *store,
+		   const char *token);
+
+/* Copies len bytes into the queue, blocking while it is full (the slower
+ * consumer sets the pace). Returns 0, or the writer's -errno when it failed
+ * (e.g. -ENOSPC), -ENOMEM, or -EAGAIN when a thread could not start. */
+int pipeline_write(struct pipeline *p, const char *data, size_t len);
+
+/* Ends the stream: flushes the last chunk, starts the threads if no chunk
+ * did, waits for the hash and the writer (which fdatasyncs), and stores the
+ * digest as 64 hex digits in sha256_hex and the byte count in *size.
+ * Returns 0, the writer's -errno or -EAGAIN (a thread could not start). The
+ * file stays until commit or pipeline_destroy. */
+int pipeline_finish(struct pipeline *p, char sha256_hex[65], uint64_t *size);
+
+/* After pipeline_finish: makes the file the object final, durably and
+ * never replacing (storage_tmp_commit). Returns 0 or -errno (the file is
+ * left for pipeline_destroy to discard). */
+int pipeline_commit(struct pipeline *p, const char *final);
+
+/* Stops and joins the threads if still running, closes the file and
+ * removes its temp name if it has one, frees everything. Safe on a zeroed pipeline
+ * (never started), after a failed start, after commit, and twice. */
+void pipeline_destroy(struct pipeline *p);
+
+#endif
