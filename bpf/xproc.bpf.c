@@ -13,10 +13,9 @@
  *                   by nobody yet) -> struct ts_xp_sock
  *   iter/unix       every unix socket of this namespace -> ts_xp_sock with
  *                   its connected peer and bound address
- *   iter/task       every user thread, without stacks -> struct
- *                   ts_snap_thread (state, syscall and arguments, scheduler
- *                   times): what the holders' threads are doing, in the
- *                   records and words of taskscope snapshot
+ *   iter/task       every user thread, without its stack -> struct
+ *                   ts_xp_task (state, syscall and arguments, scheduler
+ *                   times): what the holders' threads are doing
  *
  * User space joins them (src/taskscope/xproc/): the peer of a TCP socket is
  * the one with the swapped address pair, of a unix socket its peer pointer,
@@ -123,6 +122,14 @@ static __always_inline void xp_tcp_detail(struct sock *sk,
 	out->tx_queued = BPF_CORE_READ(tp, write_seq) - BPF_CORE_READ(tp, snd_una);
 }
 
+static __always_inline bool xp_v4mapped(const __u8 a[16])
+{
+	for (int i = 0; i < 10; i++)
+		if (a[i])
+			return false;
+	return a[10] == 0xff && a[11] == 0xff;
+}
+
 /* Describes a full socket (not a request or time-wait one) into out. */
 static __always_inline void xp_sock_detail(struct sock *sk,
 					   struct ts_xp_sock *out)
@@ -157,6 +164,18 @@ static __always_inline void xp_sock_detail(struct sock *sk,
 	} else if (out->family == TS_AF_INET6) {
 		BPF_CORE_READ_INTO(&out->laddr, sk, __sk_common.skc_v6_rcv_saddr);
 		BPF_CORE_READ_INTO(&out->raddr, sk, __sk_common.skc_v6_daddr);
+		/* An IPv4 client of a dual-stack listener: its peer is an
+		 * AF_INET socket, so keep the IPv4 form to match it. */
+		if (xp_v4mapped(out->raddr)) {
+			__u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+			__u32 r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+
+			__builtin_memset(out->laddr, 0, sizeof(out->laddr));
+			__builtin_memset(out->raddr, 0, sizeof(out->raddr));
+			__builtin_memcpy(out->laddr, &l, 4);
+			__builtin_memcpy(out->raddr, &r, 4);
+			out->flags |= TS_XP_F_V4MAPPED;
+		}
 	}
 	if ((out->family == TS_AF_INET || out->family == TS_AF_INET6) &&
 	    out->protocol == TS_IPPROTO_TCP)
@@ -314,11 +333,13 @@ SEC("iter/task")
 int ts_xp_tasks(struct bpf_iter__task *ctx)
 {
 	struct task_struct *task = ctx->task;
-	struct ts_snap_thread h = {};
+	struct ts_user_regs regs;
+	struct ts_xp_task h = {};
+	__u64 queued;
 
 	if (!task || (task->flags & TS_PF_KTHREAD))
 		return 0;
-	h.abi_version = TS_ABI_VERSION;
+	h.rec_type = TS_XP_REC_TASK;
 	h.rec_len = sizeof(h);
 	h.tid = task->pid;
 	h.tgid = task->tgid;
@@ -326,17 +347,14 @@ int ts_xp_tasks(struct bpf_iter__task *ctx)
 	h.exit_state = task->exit_state;
 	h.on_cpu = task->on_cpu;
 	h.cpu = task->thread_info.cpu;
-	h.start_mono_ns = task->start_time;
 	BPF_CORE_READ_STR_INTO(&h.comm, task, comm);
 	ts_task_sched_times(task, &h.cpu_ns, &h.last_arrival_ns,
-			    &h.last_run_ns, &h.last_queued_ns);
+			    &h.last_run_ns, &queued);
 	h.syscall_nr = -1;
-	if (h.exit_state)
-		h.flags |= TS_SNAP_NO_REGS;
-	else if (ts_task_user_regs(task, &h.regs, &h.syscall_nr))
-		ts_syscall_args(&h.regs, h.args);
+	if (h.exit_state || !ts_task_user_regs(task, &regs, &h.syscall_nr))
+		h.flags |= TS_XP_T_NO_REGS;
 	else
-		h.flags |= TS_SNAP_NO_REGS;
+		ts_syscall_args(&regs, h.args);
 	h.now_sched_ns = ts_sched_clock_ref();
 	h.now_mono_ns = bpf_ktime_get_ns();
 	bpf_seq_write(ctx->meta->seq, &h, sizeof(h));

@@ -375,11 +375,13 @@ _Static_assert(sizeof(struct ts_wstats) == 24 + 8 * TS_WEV_TYPE_MAX +
  * two socket iterators cannot see, a ts_xp_sock after it); iter/tcp and
  * iter/unix write a ts_xp_sock per socket of taskscope's own network
  * namespace, held or not (a connection still in a listener's accept queue
- * is held by nobody). Records are read back to back; each starts with
- * rec_type and rec_len. */
+ * is held by nobody). A fourth, iter/task, writes a ts_xp_task per user
+ * thread: what the holders' threads are doing, without their stacks.
+ * Records are read back to back; each starts with rec_type and rec_len. */
 enum ts_xp_rec_type {
 	TS_XP_REC_FILE = 1,          /* struct ts_xp_file */
 	TS_XP_REC_SOCK,              /* struct ts_xp_sock */
+	TS_XP_REC_TASK,              /* struct ts_xp_task */
 };
 
 /* What a held fd is (ts_xp_file.kind). */
@@ -430,6 +432,8 @@ _Static_assert(sizeof(struct ts_xp_file) == 72, "ts_xp_file size");
 				      * TS_XP_UNIX_SKBS packets only */
 #define TS_XP_F_PATH      0x2        /* path holds a unix address */
 #define TS_XP_F_ABSTRACT  0x4        /* ... in the abstract namespace */
+#define TS_XP_F_V4MAPPED  0x8        /* AF_INET6 socket of an IPv4 connection:
+				      * laddr/raddr hold the IPv4 form */
 
 /* One socket: TCP (both families) or unix. Addresses as in ts_fd_info. */
 struct ts_xp_sock {
@@ -458,6 +462,31 @@ struct ts_xp_sock {
 	char path[TS_XP_PATH_LEN];   /* unix: bound path, NUL-padded */
 };
 _Static_assert(sizeof(struct ts_xp_sock) == 168, "ts_xp_sock size");
+
+/* ts_xp_task.flags */
+#define TS_XP_T_NO_REGS 0x1          /* no user registers (exiting thread) */
+
+/* One user thread: the fields of ts_snap_thread that say what it is doing,
+ * with none of its stack. */
+struct ts_xp_task {
+	__u32 rec_type;              /* TS_XP_REC_TASK */
+	__u32 rec_len;               /* sizeof(struct ts_xp_task) */
+	__u32 tid, tgid;
+	__u32 state;                 /* task->__state */
+	__u32 exit_state;            /* task->exit_state */
+	__u32 on_cpu;                /* 1 while running on a CPU */
+	__u32 cpu;                   /* CPU it last ran on */
+	__s32 syscall_nr;            /* orig_ax; < 0 when not in a syscall */
+	__u32 flags;                 /* TS_XP_T_* */
+	__u64 args[6];               /* syscall arguments di si dx r10 r8 r9 */
+	__u64 cpu_ns;                /* se.sum_exec_runtime */
+	__u64 last_arrival_ns;       /* as in ts_snap_thread */
+	__u64 last_run_ns;
+	__u64 now_sched_ns;
+	__u64 now_mono_ns;
+	char comm[TS_COMM_LEN];
+};
+_Static_assert(sizeof(struct ts_xp_task) == 144, "ts_xp_task size");
 
 /* Read-only configuration of the xproc iterators (rodata). */
 struct ts_xp_config {
