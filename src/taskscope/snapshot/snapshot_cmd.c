@@ -264,9 +264,9 @@ static int render(const struct snap_args *a, const struct ts_snapshot *s)
 /* Names the other end of every socket and pipe a thread waits on (the
  * cross-process resolver, taskscope/xproc/). A failure costs the peers,
  * never the snapshot: it is said on stderr. */
-static void resolve_peers(struct ts_snapshot *s)
+static void resolve_peers(struct ts_xp_opener *o, struct ts_snapshot *s)
 {
-	struct ts_xp_session *x = ts_xp_open();
+	struct ts_xp_session *x = ts_xp_open_finish(o);
 	struct ts_xp_stats st;
 	int err;
 
@@ -305,6 +305,7 @@ static void use_debug_cache(void)
 int cmd_snapshot(int argc, char **argv)
 {
 	struct ts_prewarm *pw;
+	struct ts_xp_opener *xo = NULL;
 	struct snap_args a = { 0 };
 	struct ts_target target = { 0 };
 	struct ts_collect_opts co = { 0 };
@@ -339,9 +340,13 @@ int cmd_snapshot(int argc, char **argv)
 	co.kernel_stacks = a.kernel_stacks;
 	co.stack_max = a.stack_size;
 	pw = ts_prewarm_start(target.pid);
+	/* The resolver's iterators load on a helper thread meanwhile. */
+	if (!a.no_peers)
+		xo = ts_xp_open_start();
 	rc = ts_snapshot_collect(&co, &raw);
 	if (rc) {
 		ts_unwinder_free(ts_prewarm_finish(pw));
+		ts_xp_open_discard(xo);
 		return rc;
 	}
 	s.pid = target.pid;
@@ -349,6 +354,7 @@ int cmd_snapshot(int argc, char **argv)
 	if (!a.all && raw.len == 0) {
 		ts_collect_result_free(&raw);
 		ts_unwinder_free(ts_prewarm_finish(pw));
+		ts_xp_open_discard(xo);
 		if (ts_pid_alive(target.pid)) {
 			log_err("the task iterator saw no thread of process %d "
 				"although it exists (is it in another pid "
@@ -371,7 +377,8 @@ int cmd_snapshot(int argc, char **argv)
 	}
 	ts_phase_mark(&ph, "build");
 	if (!a.no_peers) {
-		resolve_peers(&s);
+		resolve_peers(xo, &s);
+		xo = NULL;
 		ts_phase_mark(&ph, "xproc");
 	}
 	log_debug(1, "snapshot: %zu threads, %zu bytes of records, load %.1f "
@@ -386,6 +393,7 @@ int cmd_snapshot(int argc, char **argv)
 	ts_recorder_free(&recent);
 	ts_snapshot_builder_free(b);
 free_raw:
+	ts_xp_open_discard(xo);
 	ts_snapshot_free(&s);
 	ts_collect_result_free(&raw);
 	if (b)

@@ -2,6 +2,7 @@
 #include "taskscope/xproc/xproc_collect.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -72,6 +73,54 @@ struct ts_xp_session *ts_xp_open(void)
 	return x;
 }
 
+struct ts_xp_opener {
+	pthread_t thread;
+	struct ts_xp_session *x;
+	int err;
+};
+
+static void *opener_main(void *arg)
+{
+	struct ts_xp_opener *o = arg;
+
+	o->x = ts_xp_open();
+	o->err = o->x ? 0 : errno;
+	return NULL;
+}
+
+struct ts_xp_opener *ts_xp_open_start(void)
+{
+	struct ts_xp_opener *o = calloc(1, sizeof(*o));
+
+	if (o && pthread_create(&o->thread, NULL, opener_main, o)) {
+		free(o);
+		return NULL;
+	}
+	return o;
+}
+
+struct ts_xp_session *ts_xp_open_finish(struct ts_xp_opener *o)
+{
+	struct ts_xp_session *x;
+	int err;
+
+	if (!o)
+		return ts_xp_open();
+	pthread_join(o->thread, NULL);
+	x = o->x;
+	err = o->err;
+	free(o);
+	if (!x)
+		errno = err;
+	return x;
+}
+
+void ts_xp_open_discard(struct ts_xp_opener *o)
+{
+	if (o)
+		ts_xp_close(ts_xp_open_finish(o));
+}
+
 double ts_xp_load_ms(const struct ts_xp_session *x)
 {
 	return x ? x->load_ms : 0;
@@ -91,14 +140,22 @@ void ts_xp_raw_free(struct ts_xp_raw *out)
 	memset(out, 0, sizeof(*out));
 }
 
-/* Appends one full pass of iterator program prog_fd to out. Returns 0 or
- * -errno. */
-static int read_iter(int prog_fd, struct ts_xp_raw *out)
+/* Appends one full pass of iterator program prog_fd to out; a task
+ * iterator only over process pid when pid > 0. Returns 0 or -errno. */
+static int read_iter(int prog_fd, pid_t pid, struct ts_xp_raw *out)
 {
+	LIBBPF_OPTS(bpf_link_create_opts, opts);
+	union bpf_iter_link_info linfo;
 	int link_fd, iter_fd, err = 0;
 	ssize_t n;
 
-	link_fd = bpf_link_create(prog_fd, 0, BPF_TRACE_ITER, NULL);
+	if (pid > 0) {
+		memset(&linfo, 0, sizeof(linfo));
+		linfo.task.pid = pid;
+		opts.iter_info = &linfo;
+		opts.iter_info_len = sizeof(linfo);
+	}
+	link_fd = bpf_link_create(prog_fd, 0, BPF_TRACE_ITER, &opts);
 	if (link_fd < 0)
 		return -errno;
 	iter_fd = bpf_iter_create(link_fd);
@@ -135,22 +192,29 @@ static int read_iter(int prog_fd, struct ts_xp_raw *out)
 	return err;
 }
 
-int ts_xp_read(struct ts_xp_session *x, bool tasks, struct ts_xp_raw *out)
+int ts_xp_read(struct ts_xp_session *x, struct ts_xp_raw *out)
 {
 	double t0 = now_ms();
 	int err;
 
 	out->len = 0;
-	err = read_iter(x->skel->progs.ts_xp_files.prog_fd, out);
+	err = read_iter(x->skel->progs.ts_xp_files.prog_fd, 0, out);
 	if (!err)
-		err = read_iter(x->skel->progs.ts_xp_tcp.prog_fd, out);
+		err = read_iter(x->skel->progs.ts_xp_tcp.prog_fd, 0, out);
 	if (!err)
-		err = read_iter(x->skel->progs.ts_xp_unix.prog_fd, out);
-	if (!err && tasks)
-		err = read_iter(x->skel->progs.ts_xp_tasks.prog_fd, out);
-	out->pass_ms = now_ms() - t0;
+		err = read_iter(x->skel->progs.ts_xp_unix.prog_fd, 0, out);
+	out->pass_ms += now_ms() - t0;
 	if (err)
 		log_debug(1, "xproc: reading the iterators failed: %s",
 			  strerror(-err));
+	return err;
+}
+
+int ts_xp_read_tasks(struct ts_xp_session *x, pid_t pid, struct ts_xp_raw *out)
+{
+	double t0 = now_ms();
+	int err = read_iter(x->skel->progs.ts_xp_tasks.prog_fd, pid, out);
+
+	out->pass_ms += now_ms() - t0;
 	return err;
 }

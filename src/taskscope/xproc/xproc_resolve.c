@@ -12,6 +12,18 @@
 #include "taskscope/xproc/xproc_table.h"
 #include "taskscope/xproc/xproc_threads.h"
 
+/* One resolution: the session, the records read so far (files and
+ * sockets in one buffer, each process's threads in one of their own) and
+ * the table over them all. */
+struct resolver {
+	struct ts_xp_session *x;
+	struct ts_xp_table t;
+	struct ts_xp_raw socks;
+	struct ts_xp_raw *procs;
+	size_t nprocs;
+	struct ts_xp_stats *st;
+};
+
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -64,7 +76,30 @@ static bool has_pid(const pid_t *v, size_t n, pid_t pid)
 	return false;
 }
 
-/* Appends the threads of process pid from the tables to s->others. */
+/* Reads process pid's threads (the task iterator over that process
+ * alone) into the table. A process gone since is no error: its threads
+ * are just not there. Returns 0 or -errno. */
+static int read_process(struct resolver *r, pid_t pid)
+{
+	struct ts_xp_raw *np, *raw;
+	int err;
+
+	np = realloc(r->procs, (r->nprocs + 1) * sizeof(*np));
+	if (!np)
+		return -ENOMEM;
+	r->procs = np;
+	raw = &r->procs[r->nprocs++];
+	memset(raw, 0, sizeof(*raw));
+	err = ts_xp_read_tasks(r->x, pid, raw);
+	r->st->pass_ms += raw->pass_ms;
+	if (err == -ESRCH || err == -ENOENT)
+		return 0;
+	if (err)
+		return err;
+	return ts_xp_table_add_tasks(&r->t, raw->buf, raw->len);
+}
+
+/* Appends the threads of process pid from the table to s->others. */
 static int add_process(const struct ts_xp_table *t, struct ts_snapshot *s,
 		       pid_t pid, int64_t off, const struct ts_classify_clock *clk)
 {
@@ -126,11 +161,9 @@ static void clocks_now(struct ts_classify_clock *clk)
 }
 
 /* -p: adds the holders' threads, hop after hop, and resolves theirs. */
-static int follow(const struct ts_xp_table *t, struct ts_snapshot *s,
-		  struct ts_xp_stats *st)
+static int follow(struct resolver *r, struct ts_snapshot *s)
 {
 	struct ts_classify_clock clk;
-	int64_t off = ts_xp_sched_offset(t);
 	pid_t *seen = NULL, *next = NULL;
 	size_t nseen = 0, cseen = 0, nnext, cnext = 0, from = 0, to, i;
 	int depth, err = 0;
@@ -155,13 +188,16 @@ static int follow(const struct ts_xp_table *t, struct ts_snapshot *s,
 				seen = ns;
 			}
 			seen[nseen++] = next[i];
-			err = add_process(t, s, next[i], off, &clk);
+			err = read_process(r, next[i]);
 		}
+		for (i = 0; i < nnext && !err; i++)
+			err = add_process(&r->t, s, next[i],
+					  ts_xp_sched_offset(&r->t), &clk);
 		from = to;
 		to = s->nthreads + s->nothers;
-		st->peers += match_range(t, s, from, to);
+		r->st->peers += match_range(&r->t, s, from, to);
 	}
-	st->procs = nseen;
+	r->st->procs = nseen;
 	free(seen);
 	free(next);
 	return err;
@@ -181,45 +217,66 @@ static int rank_all(const struct ts_xp_table *t, struct ts_snapshot *s)
 	return err;
 }
 
-/* Resolves s against table t. */
-static int resolve_with(const struct ts_xp_table *t, struct ts_snapshot *s,
-			struct ts_xp_stats *st)
+/* Resolves s against what r has read (more processes' threads are read
+ * as the holders turn up). */
+static int resolve_with(struct resolver *r, struct ts_snapshot *s)
 {
 	double t0 = now_ms();
 	int err;
 
-	st->files = t->nfiles;
-	st->socks = t->nsocks;
-	st->tasks = t->ntasks;
-	st->peers = match_range(t, s, 0, s->nthreads);
-	err = s->pid ? follow(t, s, st) : 0;
+	r->st->peers += match_range(&r->t, s, 0, s->nthreads);
+	err = s->pid ? follow(r, s) : 0;
 	/* Other threads sorted for lookups, before ranking uses them. */
 	ts_snapshot_sort(s);
 	if (!err)
-		err = rank_all(t, s);
+		err = rank_all(&r->t, s);
 	s->xproc = true;
-	st->match_ms = now_ms() - t0;
+	r->st->files = r->t.nfiles;
+	r->st->socks = r->t.nsocks;
+	r->st->tasks = r->t.ntasks;
+	r->st->match_ms = now_ms() - t0;
 	return err;
+}
+
+/* Reads the files and sockets and indexes them. Returns 0 or -errno. */
+static int resolver_start(struct resolver *r, struct ts_xp_session *x,
+			  struct ts_xp_stats *st)
+{
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	memset(st, 0, sizeof(*st));
+	r->x = x;
+	r->st = st;
+	st->load_ms = ts_xp_load_ms(x);
+	err = ts_xp_read(x, &r->socks);
+	st->pass_ms = r->socks.pass_ms;
+	if (!err)
+		err = ts_xp_table_build(&r->t, r->socks.buf, r->socks.len);
+	return err;
+}
+
+static void resolver_end(struct resolver *r)
+{
+	size_t i;
+
+	ts_xp_table_free(&r->t);
+	ts_xp_raw_free(&r->socks);
+	for (i = 0; i < r->nprocs; i++)
+		ts_xp_raw_free(&r->procs[i]);
+	free(r->procs);
 }
 
 int ts_xproc_resolve(struct ts_xp_session *x, struct ts_snapshot *s,
 		     struct ts_xp_stats *st)
 {
-	struct ts_xp_raw raw = { 0 };
-	struct ts_xp_table t;
+	struct resolver r;
 	int err, gerr;
 
-	memset(st, 0, sizeof(*st));
-	st->load_ms = ts_xp_load_ms(x);
-	err = ts_xp_read(x, s->pid != 0, &raw);
-	st->pass_ms = raw.pass_ms;
+	err = resolver_start(&r, x, st);
 	if (!err)
-		err = ts_xp_table_build(&t, raw.buf, raw.len);
-	if (!err) {
-		err = resolve_with(&t, s, st);
-		ts_xp_table_free(&t);
-	}
-	ts_xp_raw_free(&raw);
+		err = resolve_with(&r, s);
+	resolver_end(&r);
 	gerr = ts_waitgraph_build(s);
 	return err ? err : gerr;
 }
@@ -253,25 +310,20 @@ static int own_threads(const struct ts_xp_table *t, pid_t pid,
 
 int ts_xproc_snapshot(struct ts_xp_session *x, pid_t pid, struct ts_snapshot *s)
 {
-	struct ts_xp_raw raw = { 0 };
-	struct ts_xp_stats st = { 0 };
-	struct ts_xp_table t;
+	struct ts_xp_stats st;
+	struct resolver r;
 	int err;
 
 	memset(s, 0, sizeof(*s));
 	s->pid = pid;
-	err = ts_xp_read(x, true, &raw);
+	err = resolver_start(&r, x, &st);
 	if (!err)
-		err = ts_xp_table_build(&t, raw.buf, raw.len);
-	if (err) {
-		ts_xp_raw_free(&raw);
-		return err;
-	}
-	err = own_threads(&t, pid, s);
+		err = read_process(&r, pid);
 	if (!err)
-		err = resolve_with(&t, s, &st);
-	ts_xp_table_free(&t);
-	ts_xp_raw_free(&raw);
+		err = own_threads(&r.t, pid, s);
+	if (!err)
+		err = resolve_with(&r, s);
+	resolver_end(&r);
 	if (!err)
 		err = ts_waitgraph_build(s);
 	return err;

@@ -188,6 +188,27 @@ int ts_xp_table_build(struct ts_xp_table *t, const unsigned char *buf,
 	return 0;
 }
 
+int ts_xp_table_add_tasks(struct ts_xp_table *t, const unsigned char *buf,
+			  size_t len)
+{
+	const struct ts_xp_task **nt;
+	size_t n[4], off;
+	int err = count(buf, len, n);
+
+	if (err)
+		return err;
+	if (n[TS_XP_REC_FILE] || n[TS_XP_REC_SOCK])
+		return -EPROTO;
+	nt = realloc(t->tasks, (t->ntasks + n[TS_XP_REC_TASK] + 1) * sizeof(*nt));
+	if (!nt)
+		return -ENOMEM;
+	t->tasks = nt;
+	for (off = 0; off < len; off += sizeof(struct ts_xp_task))
+		t->tasks[t->ntasks++] = (const void *)(buf + off);
+	qsort(t->tasks, t->ntasks, sizeof(*t->tasks), cmp_task);
+	return 0;
+}
+
 const struct ts_xp_file *ts_xp_file_of(const struct ts_xp_table *t, pid_t pid,
 				       int fd)
 {

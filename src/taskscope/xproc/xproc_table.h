@@ -32,6 +32,11 @@ struct ts_xp_table {
 int ts_xp_table_build(struct ts_xp_table *t, const unsigned char *buf,
 		      size_t len);
 
+/* Adds the task records in buf (len bytes, only ts_xp_task records; not
+ * copied: buf must outlive t) to t. Returns 0, -EPROTO or -ENOMEM. */
+int ts_xp_table_add_tasks(struct ts_xp_table *t, const unsigned char *buf,
+			  size_t len);
+
 /* Frees the indexes (not the records). Safe on a zeroed table. */
 void ts_xp_table_free(struct ts_xp_table *t);
 
