@@ -46,11 +46,12 @@ static void format_unix(const struct ts_xp_sock *s, char *buf, size_t len)
 }
 
 /* Adds the holders of obj to p, one entry per process (its first fd);
- * with mode, only files open for that (TS_XP_FMODE_*). Returns 0 or
- * -ENOMEM. */
+ * with mode, only files open for that (TS_XP_FMODE_*). other_netns: obj
+ * is a socket of another network namespace than the waiter's. Returns 0
+ * or -ENOMEM. */
 static int add_holders(const struct ts_xp_table *t, struct ts_peer *p,
 		       uint64_t obj, uint32_t mode, const struct ts_xp_file *me,
-		       bool listener)
+		       bool listener, bool other_netns)
 {
 	size_t first, n = ts_xp_holders(t, obj, &first), i, j;
 
@@ -77,17 +78,9 @@ static int add_holders(const struct ts_xp_table *t, struct ts_peer *p,
 		pp->ns_pid = (pid_t)f->ns_tgid;
 		pp->other_pidns = me && f->pidns != me->pidns;
 		pp->listener = listener;
+		pp->other_netns = other_netns;
 	}
 	return 0;
-}
-
-static void mark_netns(const struct ts_xp_sock *mine,
-		       const struct ts_xp_sock *theirs, struct ts_peer *p)
-{
-	size_t i;
-
-	for (i = 0; theirs && i < p->nprocs; i++)
-		p->procs[i].other_netns = theirs->netns != mine->netns;
 }
 
 static int match_pipe(const struct ts_xp_table *t, const struct ts_xp_file *f,
@@ -101,7 +94,8 @@ static int match_pipe(const struct ts_xp_table *t, const struct ts_xp_file *f,
 	p->pipe_bytes = f->pipe_bytes;
 	p->other_obj = f->obj;
 	return add_holders(t, p, f->obj,
-			   writes ? TS_XP_FMODE_READ : TS_XP_FMODE_WRITE, f, false);
+			   writes ? TS_XP_FMODE_READ : TS_XP_FMODE_WRITE, f, false,
+			   false);
 }
 
 static int match_tcp(const struct ts_xp_table *t, const struct ts_xp_file *f,
@@ -123,7 +117,7 @@ static int match_tcp(const struct ts_xp_table *t, const struct ts_xp_file *f,
 	p->tx_queued = o->tx_queued;
 	p->other_obj = o->obj;
 	if (ts_xp_holders(t, o->obj, &first)) {
-		err = add_holders(t, p, o->obj, 0, f, false);
+		err = add_holders(t, p, o->obj, 0, f, false, o->netns != s->netns);
 	} else {
 		/* Nobody holds the other end yet: it waits in the accept
 		 * queue of a listener, whose holders would accept it. */
@@ -132,9 +126,8 @@ static int match_tcp(const struct ts_xp_table *t, const struct ts_xp_file *f,
 			return 0;
 		p->not_accepted = true;
 		p->other_obj = l->obj;
-		err = add_holders(t, p, l->obj, 0, f, true);
+		err = add_holders(t, p, l->obj, 0, f, true, l->netns != s->netns);
 	}
-	mark_netns(s, o, p);
 	return err;
 }
 
@@ -157,9 +150,11 @@ static int match_unix(const struct ts_xp_table *t, const struct ts_xp_file *f,
 		 * its address per message, whom nothing records. */
 		n = ts_xp_connected_to(t, s->obj, &first);
 		for (i = first; i < first + n && !err; i++)
-			err = add_holders(t, p, t->by_peer[i]->obj, 0, f, false);
+			err = add_holders(t, p, t->by_peer[i]->obj, 0, f, false,
+					  t->by_peer[i]->netns != s->netns);
 		if (o && !err)
-			err = add_holders(t, p, o->obj, 0, f, false);
+			err = add_holders(t, p, o->obj, 0, f, false,
+					  o->netns != s->netns);
 		p->unknown_senders = !o;
 		p->other_obj = o ? o->obj : n ? t->by_peer[first]->obj : 0;
 		if (!p->nprocs && !o && !n)
@@ -173,13 +168,12 @@ static int match_unix(const struct ts_xp_table *t, const struct ts_xp_file *f,
 	p->tx_queued = o->tx_queued;
 	p->other_obj = o->obj;
 	if (ts_xp_holders(t, o->obj, &first)) {
-		err = add_holders(t, p, o->obj, 0, f, false);
+		err = add_holders(t, p, o->obj, 0, f, false, o->netns != s->netns);
 	} else if ((l = ts_xp_unix_listener(t, o->addr))) {
 		p->not_accepted = true;
 		p->other_obj = l->obj;
-		err = add_holders(t, p, l->obj, 0, f, true);
+		err = add_holders(t, p, l->obj, 0, f, true, l->netns != s->netns);
 	}
-	mark_netns(s, o, p);
 	return err;
 }
 
