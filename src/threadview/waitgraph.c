@@ -222,6 +222,30 @@ static int find_chains(struct ts_snapshot *s, const long *next,
 	return err;
 }
 
+size_t ts_waitgraph_path(const struct ts_snapshot *s, pid_t tid, pid_t *out,
+			 size_t max, long *cycle_at)
+{
+	const struct ts_thread *t = ts_snapshot_find(s, tid);
+	size_t n = 0, i;
+	pid_t h;
+
+	*cycle_at = -1;
+	while (t && n < max) {
+		out[n++] = t->tid;
+		h = holder_of(t);
+		if (h <= 0)
+			break;
+		for (i = 0; i < n && out[i] != h; i++)
+			;
+		if (i < n) {
+			*cycle_at = (long)i;
+			break;
+		}
+		t = ts_snapshot_find(s, h);
+	}
+	return n;
+}
+
 int ts_waitgraph_build(struct ts_snapshot *s)
 {
 	size_t n = nnodes(s), i;

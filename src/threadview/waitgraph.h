@@ -18,6 +18,14 @@
  * results. */
 int ts_waitgraph_build(struct ts_snapshot *s);
 
+/* The path of waits from thread tid: out[0] = tid, then whom it waits
+ * for, and so on, at most max threads. Stops at a thread that waits for
+ * nobody the graph knows, or when the next thread is already on the path
+ * (*cycle_at is then its index, else -1). Needs no ts_waitgraph_build.
+ * Returns the number of threads written (0 when tid is not in s). */
+size_t ts_waitgraph_path(const struct ts_snapshot *s, pid_t tid, pid_t *out,
+			 size_t max, long *cycle_at);
+
 /* True when t can make no progress of its own: stopped (SIGSTOP), traced
  * (a debugger holds it) or exited. */
 bool ts_thread_halted(const struct ts_thread *t);

@@ -18,9 +18,11 @@
  *
  * With --newns the child starts in new pid and network namespaces (root
  * only): it is pid 1 there, its sockets live in its own namespace, and the
- * TCP roles are left out (its loopback is not ours).
+ * TCP roles are left out (its loopback is not ours). With --wake-after MS
+ * the child's main thread writes one byte into the pipe every MS ms, so
+ * the pipe reader is woken from another process.
  *
- *   usage: xproc_peers MANIFEST_PATH [--newns]
+ *   usage: xproc_peers MANIFEST_PATH [--newns] [--wake-after MS]
  *
  * Once every thread is blocked it writes a JSON manifest (pids, the child's
  * thread ids and its pid in its namespace, per role: tid, name, fd, the
@@ -82,11 +84,16 @@ static int child_tcp_listen = -1;    /* the backlog role's listener */
 static int parent_tcp_listen = -1;   /* the tcp role's listener */
 static char fifo_path[4096], dgram_path[108];
 static bool newns;
+static long wake_after_ms;
 
 static NOINLINE void writer_sleep(void)
 {
 	struct timespec d = { .tv_sec = 3600 };
 
+	if (wake_after_ms) {
+		d.tv_sec = wake_after_ms / 1000;
+		d.tv_nsec = wake_after_ms % 1000 * 1000000L;
+	}
 	while (clock_nanosleep(CLOCK_MONOTONIC, 0, &d, NULL) == EINTR)
 		;
 	KEEP_FRAME();
@@ -163,8 +170,13 @@ static void child_main(int sync_w, int tcp_port)
 		tu_die("sync");
 	close(sync_w);
 	(void)tcp;
-	writer_sleep();
-	_exit(0);
+	for (;;) {
+		writer_sleep();
+		if (!wake_after_ms)
+			continue;
+		if (write(child_pipe_w, "w", 1) != 1)
+			tu_die("wake the pipe reader");
+	}
 }
 
 static void *worker_main(void *arg)
@@ -213,8 +225,9 @@ static void write_manifest(const char *path, pid_t child)
 	int i;
 
 	tu_manifest_begin(&m);
-	tu_printf(&m, "{\"pid\": %d, \"child_pid\": %d, \"newns\": %s,\n",
-		  getpid(), child, newns ? "true" : "false");
+	tu_printf(&m, "{\"pid\": %d, \"child_pid\": %d, \"newns\": %s,"
+		  " \"wake_after_ms\": %ld,\n", getpid(), child,
+		  newns ? "true" : "false", wake_after_ms);
 	tu_printf(&m, " \"child_ns_pid\": %d, \"fifo\": \"%s\", \"dgram\": \"%s\",\n",
 		  newns ? 1 : child, fifo_path, dgram_path);
 	/* The child's threads as the host sees them. */
@@ -286,11 +299,19 @@ int main(int argc, char **argv)
 	pid_t child;
 	int i;
 
-	if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "--newns"))) {
-		fprintf(stderr, "usage: %s MANIFEST_PATH [--newns]\n", argv[0]);
+	for (i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--newns"))
+			newns = true;
+		else if (!strcmp(argv[i], "--wake-after") && i + 1 < argc)
+			wake_after_ms = atol(argv[++i]);
+		else
+			break;
+	}
+	if (argc < 2 || i < argc || wake_after_ms < 0) {
+		fprintf(stderr, "usage: %s MANIFEST_PATH [--newns] "
+			"[--wake-after MS]\n", argv[0]);
 		return 2;
 	}
-	newns = argc == 3;
 	snprintf(dirbuf, sizeof(dirbuf), "%s", argv[1]);
 	dirname(dirbuf);
 	if (strlen(dirbuf) + sizeof("/xp.dgram") > sizeof(d.sun_path)) {
