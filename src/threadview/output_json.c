@@ -195,8 +195,7 @@ static void json_blocked(struct json_writer *w, const struct ts_snapshot *s,
 	b->remaining_ns >= 0 ? json_int(w, b->remaining_ns) : json_null(w);
 	json_key(w, "timeout_ms");
 	b->timeout_ms >= -1 ? json_int(w, b->timeout_ms) : json_null(w);
-	if (s->xproc)
-		json_peer(w, s, t);
+	json_peer(w, s, t);    /* null when not looked for (--no-peers) */
 	json_object_end(w);
 }
 
