@@ -125,6 +125,60 @@ struct ts_fd_info {
 };
 _Static_assert(sizeof(struct ts_fd_info) == 72, "ts_fd_info size");
 
+/* ---- CPU time (both programs) ---------------------------------------- */
+
+/* The scheduler adds a running thread's time to se.sum_exec_runtime only
+ * when it looks at it: at a tick, a switch, a wakeup on its CPU, or a read
+ * of its CPU clock. Between those the slice since the last one is missing
+ * from the field: a thread that hashes for 200 us from its first wakeup to
+ * its exit has little or none of it there at sched_process_exit. Its
+ * final figure is complete at its last switch-out (sched_switch with
+ * prev_state TASK_DEAD), where taskscope watch reads an exiting thread's
+ * CPU time. A thread still running when it is read (a snapshot pass,
+ * watch's totals at the end) gets the unaccounted part of its current
+ * stint added by ts_cpu_time_now(), which the BPF programs and user space
+ * share from here (unit-tested in tests/unit/test_ts_cputime.c). */
+
+/* Task state of a thread's last switch-out (include/linux/sched.h, the
+ * same value since 4.14): do_task_dead() sets it before its final
+ * __schedule(), and nothing else does. */
+#define TS_TASK_DEAD 0x80
+
+/* The most CPU time the scheduler leaves unaccounted to a thread that runs
+ * without interruption: it accounts the running thread at every tick
+ * (HZ >= 100: 10 ms apart); twice that allows for a late tick. A larger
+ * gap means the stint did not start where last_arrival says: the kernel
+ * resets prev_sum_exec_runtime without a switch when a running thread is
+ * reniced, moved to another cgroup or gets a new policy. Then nothing is
+ * added rather than a guess. */
+#define TS_CPU_UNACCOUNTED_MAX 20000000ull
+
+/* CPU time of a thread, in ns, including the part of its current stint on
+ * a CPU the scheduler has not accounted yet.
+ *   sum       se.sum_exec_runtime (accounted up to its last tick/switch)
+ *   prev_sum  se.prev_sum_exec_runtime: sum when it last got the CPU
+ *   arrival   sched_info.last_arrival: when it last got the CPU
+ *   now       the scheduler clock now (same clock as arrival)
+ *   on_cpu    nonzero when it is running now
+ * The stint so far lasted now - arrival, of which sum - prev_sum is
+ * accounted. Returns sum when the thread is not running, when now is not
+ * past arrival (a late clock estimate) or when the gap is implausible (see
+ * TS_CPU_UNACCOUNTED_MAX). Never less than sum. */
+static inline __attribute__((always_inline)) __u64
+ts_cpu_time_now(__u64 sum, __u64 prev_sum, __u64 arrival, __u64 now,
+		__u32 on_cpu)
+{
+	__u64 stint, accounted;
+
+	if (!on_cpu || !arrival || now <= arrival || prev_sum > sum)
+		return sum;
+	stint = now - arrival;
+	accounted = sum - prev_sum;
+	if (stint <= accounted || stint - accounted > TS_CPU_UNACCOUNTED_MAX)
+		return sum;
+	return sum + (stint - accounted);
+}
+
 /* ---- snapshot (bpf/snapshot.bpf.c) ------------------------------------ */
 
 /* Kernel stack depth kept per thread (bpf_get_task_stack). */
@@ -152,7 +206,9 @@ struct ts_snap_thread {
 	__u32 cpu;                   /* CPU it last ran on */
 	__s32 syscall_nr;            /* orig_ax; < 0 when not in a syscall */
 	__u64 args[6];               /* syscall arguments di si dx r10 r8 r9 */
-	__u64 cpu_ns;                /* se.sum_exec_runtime */
+	__u64 cpu_ns;                /* se.sum_exec_runtime as accounted:
+				      * a running thread's current stint
+				      * is added in user space */
 	__u64 last_arrival_ns;       /* sched clock when it last got a CPU */
 	__u64 last_run_ns;           /* length of that last stint on the CPU */
 	__u64 last_queued_ns;        /* sched clock it became runnable, or 0 */
@@ -299,7 +355,10 @@ _Static_assert(sizeof(struct ts_wev_rename) == 64, "ts_wev_rename size");
 struct ts_wev_exit {
 	struct ts_wev_hdr h;
 	__u64 start_ns;              /* task->start_time (monotonic) */
-	__u64 cpu_ns;                /* se.sum_exec_runtime */
+	__u64 cpu_ns;                /* se.sum_exec_runtime: at the final
+				      * switch-out (exit), or with the
+				      * running stint (totals; see "CPU
+				      * time" above) */
 	__u64 run_delay_ns;          /* sched_info.run_delay: runnable, waiting
 				      * for a CPU */
 	__u64 start_routine;         /* 0 unless its creation was seen */

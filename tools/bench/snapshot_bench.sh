@@ -16,7 +16,10 @@
 #   usage: tools/bench/snapshot_bench.sh [BUILD_DIR]
 #   (root; RUNS=9 taskscope runs; BASE_RUNS=3 runs of eu-stack and gdb on
 #   1,000 threads, BASE_RUNS_10K=1 of eu-stack on 10,000: minutes each;
-#   SIZES="1000 10000" thread counts)
+#   SIZES="1000 10000" thread counts; BASELINE_TS=path/to/other/taskscope
+#   adds a row for another build, its runs alternating with taskscope's so
+#   both see the same machine, and the ratio of their medians; SECTION=NAME
+#   writes the section <!-- bench:NAME --> instead of "snapshot")
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
@@ -74,6 +77,9 @@ run_once() {
 	taskscope-json)
 		wc=$(timed "$tmp/out.json" "$tmp/err.txt" "$ts" snapshot -p "$pid" --json)
 		;;
+	baseline)
+		wc=$(timed "$tmp/out.txt" "$tmp/err.txt" "$BASELINE_TS" snapshot -p "$pid")
+		;;
 	eu-stack)
 		wc=$(timed "$tmp/out.txt" "$tmp/err.txt" eu-stack -p "$pid")
 		;;
@@ -129,9 +135,13 @@ for n in $sizes; do
 		taskscope-cold) n_runs=1 ;;
 		eu-stack|gdb) n_runs=$base_runs; [ "$n" -gt 1000 ] && n_runs=$base_runs_10k ;;
 		esac
+		[ "$tool" = taskscope ] && : >"$tmp/baseline.runs"
 		for _ in $(seq "$n_runs"); do
 			run_once "$tool" >>"$tmp/$tool.runs"
-			[ "$tool" = taskscope ] && cat "$tmp/phases" >>"$tmp/phases.$n"
+			if [ "$tool" = taskscope ]; then
+				cat "$tmp/phases" >>"$tmp/phases.$n"
+				[ -n "${BASELINE_TS:-}" ] && run_once baseline >>"$tmp/baseline.runs"
+			fi
 		done
 		wall=$(cut -d' ' -f1 "$tmp/$tool.runs" | stats)
 		cpu=$(cut -d' ' -f2 "$tmp/$tool.runs" | stats)
@@ -142,6 +152,15 @@ for n in $sizes; do
 		fi
 		rows+=("$n|$tool|$wall|$cpu|$gap|$extra|$n_runs")
 		echo "# $n threads, $tool: wall $wall, cpu $cpu, gap $gap $extra" >&2
+		if [ "$tool" = taskscope ] && [ -n "${BASELINE_TS:-}" ]; then
+			bwall=$(cut -d' ' -f1 "$tmp/baseline.runs" | stats)
+			bcpu=$(cut -d' ' -f2 "$tmp/baseline.runs" | stats)
+			bgap=$(cut -d' ' -f3 "$tmp/baseline.runs" | stats)
+			bextra=$(awk -v a="${wall%% *}" -v b="${bwall%% *}" -v c="${cpu%% *}" -v d="${bcpu%% *}" \
+				'BEGIN{printf "this build / baseline: wall %.2f, CPU %.2f", a / b, c / d}')
+			rows+=("$n|baseline|$bwall|$bcpu|$bgap|$bextra|$n_runs")
+			echo "# $n threads, baseline: wall $bwall, cpu $bcpu; $bextra" >&2
+		fi
 	done
 	phase_md+="
 $n threads, \`taskscope -v snapshot -p PID\`, median of $runs runs:
@@ -161,7 +180,7 @@ done
 	echo "$(cut -d' ' -f1-3 /proc/loadavg); the run took $(( $(date +%s) - t_start )) s."
 	echo
 	echo "Command: \`tools/bench/snapshot_bench.sh $build\` (RUNS=$runs, SIZES=\"$sizes\","
-	echo "BASE_RUNS=$base_runs, BASE_RUNS_10K=$base_runs_10k). Target:"
+	echo "BASE_RUNS=$base_runs, BASE_RUNS_10K=$base_runs_10k${BASELINE_TS:+, BASELINE_TS=$BASELINE_TS}). Target:"
 	echo "\`tests/targets/many_threads N\`: N threads blocked in pthread_cond_wait, built"
 	echo "without frame pointers, plus a gap-meter thread (nice -10, spinning: it keeps"
 	echo "one of the two cores busy) that keeps the largest gap between consecutive"
@@ -192,6 +211,7 @@ done
 			none) label="(no tool: 0.5 s idle)"; ratio=- ;;
 			taskscope-cold) label="taskscope, first run" ;;
 			taskscope-json) label="taskscope --json" ;;
+			baseline) label="taskscope, baseline build (\`$BASELINE_TS\`)" ;;
 			eu-stack) label=eu-stack; ratio="1 (baseline)" ;;
 			*) label=$tool ;;
 			esac
@@ -207,4 +227,6 @@ done
 	echo "above 5 ms in the target during a snapshot. The no-tool row is what this"
 	echo "machine's other load alone does to the gap meter in the same invocation."
 } | tee "$tmp/section.md"
-"$root/tools/bench/update-section.sh" snapshot <"$tmp/section.md"
+# SECTION=name writes elsewhere than the main "snapshot" section (a check
+# on a loaded machine must not replace the quiet-machine figures).
+"$root/tools/bench/update-section.sh" "${SECTION:-snapshot}" <"$tmp/section.md"

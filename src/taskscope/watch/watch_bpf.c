@@ -347,6 +347,11 @@ int watch_probe_iterate(struct watch_probe *p, const char *which)
 	fd = bpf_iter_create(bpf_link__fd(p->iter_links[i]));
 	if (fd < 0)
 		return -errno;
+	/* Sleep so the scheduler switches us in right before the pass: the
+	 * programs take that moment (our sched_info.last_arrival) as the
+	 * scheduler clock's "now", for a wait's age (stuck) and a running
+	 * thread's CPU time (totals). */
+	usleep(50);
 	/* The programs write to the ring buffer, not the seq_file: reading
 	 * to EOF just runs the pass. */
 	while ((n = read(fd, buf, sizeof(buf))) > 0)

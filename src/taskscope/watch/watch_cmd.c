@@ -27,6 +27,7 @@
 #include "taskscope/watch/watch_resolve.h"
 #include "taskscope/watch/watch_summary.h"
 
+#define EXIT_DRAIN_MS 250            /* see drain_exits() */
 #define TICK_MS 50                   /* longest sleep between checks: the
 				      * BPF side does not wake us per record */
 
@@ -188,6 +189,24 @@ static const char *run_loop(struct watch_session *s, struct watch_probe *p)
 	return why;
 }
 
+/* A thread's exit record comes at its final switch-out, where its CPU
+ * time is complete (bpf/watch.bpf.c): after the process is seen gone,
+ * since the pidfd fires when the last thread is released, just before
+ * that switch, and another thread's may come later still. Reads records
+ * until every thread seen alive has exited, for at most EXIT_DRAIN_MS
+ * (a thread whose exit record was lost, or a group leader that exited
+ * before we attached, has none coming). */
+static void drain_exits(struct watch_session *s, struct watch_probe *p)
+{
+	uint64_t end = mono_ns() + EXIT_DRAIN_MS * 1000000ull;
+
+	watch_probe_poll(p, 0);
+	while (wthreads_alive(&s->threads) && mono_ns() < end) {
+		usleep(1000);
+		watch_probe_poll(p, 0);
+	}
+}
+
 static void finish(struct watch_session *s, struct watch_probe *p,
 		   const char *why)
 {
@@ -196,7 +215,9 @@ static void finish(struct watch_session *s, struct watch_probe *p,
 	bool have_cost;
 
 	/* Live threads' totals; gone with the process if it exited. */
-	if (!s->target_exited)
+	if (s->target_exited || !strcmp(why, "target exited"))
+		drain_exits(s, p);
+	else
 		watch_probe_iterate(p, "totals");
 	watch_probe_poll(p, 0);
 	have_cost = !watch_probe_cost(p, &cost);
