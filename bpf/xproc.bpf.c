@@ -350,13 +350,15 @@ int ts_xp_tasks(struct bpf_iter__task *ctx)
 	BPF_CORE_READ_STR_INTO(&h.comm, task, comm);
 	ts_task_sched_times(task, &h.cpu_ns, &h.last_arrival_ns,
 			    &h.last_run_ns, &queued);
+	/* The clock pair right after the scheduler times it dates, as
+	 * bpf/snapshot.bpf.c reads it. */
+	h.now_sched_ns = ts_sched_clock_ref();
+	h.now_mono_ns = bpf_ktime_get_ns();
 	h.syscall_nr = -1;
 	if (h.exit_state || !ts_task_user_regs(task, &regs, &h.syscall_nr))
 		h.flags |= TS_XP_T_NO_REGS;
 	else
 		ts_syscall_args(&regs, h.args);
-	h.now_sched_ns = ts_sched_clock_ref();
-	h.now_mono_ns = bpf_ktime_get_ns();
 	bpf_seq_write(ctx->meta->seq, &h, sizeof(h));
 	return 0;
 }
