@@ -108,7 +108,11 @@ PY
 	if [ -n "$pid" ]; then
 		kill "$pid"; wait "$pid" 2>/dev/null || true
 		pid=
-		sleep 1
+		# Its children die with it; the next count waits for them.
+		for _ in $(seq 200); do
+			[ "$(pgrep -c -x xp-many-child || true)" = 0 ] && break
+			sleep 0.05
+		done
 	fi
 done
 echo
