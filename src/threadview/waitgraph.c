@@ -222,6 +222,11 @@ static int find_chains(struct ts_snapshot *s, const long *next,
 	return err;
 }
 
+void ts_waitgraph_free(struct ts_snapshot *s)
+{
+	free_results(s);
+}
+
 size_t ts_waitgraph_path(const struct ts_snapshot *s, pid_t tid, pid_t *out,
 			 size_t max, long *cycle_at)
 {

@@ -18,6 +18,10 @@
  * results. */
 int ts_waitgraph_build(struct ts_snapshot *s);
 
+/* Frees what ts_waitgraph_build made (edges, cycles, chains), for a
+ * snapshot whose threads the caller owns otherwise. */
+void ts_waitgraph_free(struct ts_snapshot *s);
+
 /* The path of waits from thread tid: out[0] = tid, then whom it waits
  * for, and so on, at most max threads. Stops at a thread that waits for
  * nobody the graph knows, or when the next thread is already on the path

@@ -281,13 +281,7 @@ static void test_peer_text_and_json(void **state)
 				    "\"into_deadlock\":false,\"end_state\":\"stopped\""));
 	free(out);
 	ts_peer_free(p);
-	for (size_t i = 0; i < s.ncycles; i++)
-		free(s.cycles[i].tids);
-	for (size_t i = 0; i < s.nchains; i++)
-		free(s.chains[i].tids);
-	free(s.cycles);
-	free(s.chains);
-	free(s.edges);
+	ts_waitgraph_free(&s);
 }
 
 /* The wording of queues on either side and of a peer held by nobody. */
