@@ -297,6 +297,30 @@ static void test_cycle_across_processes(void **state)
 	ts_snapshot_free(&s);
 }
 
+/* The path watch --stuck prints: from one thread, whoever it waits for. */
+static void test_path_from_a_thread(void **state)
+{
+	pid_t w[] = { 20, 30, 20, 0 };   /* 10 -> 20 <-> 30; 40 alone */
+	pid_t out[8];
+	struct ts_snapshot s;
+	long cyc;
+
+	(void)state;
+	make(&s, w, 4);
+	assert_int_equal(ts_waitgraph_path(&s, 10, out, 8, &cyc), 3);
+	assert_int_equal(out[0], 10);
+	assert_int_equal(out[1], 20);
+	assert_int_equal(out[2], 30);
+	assert_int_equal(cyc, 1);                /* 30 waits for out[1] */
+	assert_int_equal(ts_waitgraph_path(&s, 20, out, 8, &cyc), 2);
+	assert_int_equal(cyc, 0);                /* back to the start */
+	assert_int_equal(ts_waitgraph_path(&s, 40, out, 8, &cyc), 1);
+	assert_int_equal(cyc, -1);
+	assert_int_equal(ts_waitgraph_path(&s, 99, out, 8, &cyc), 0);
+	assert_int_equal(ts_waitgraph_path(&s, 10, out, 2, &cyc), 2);
+	ts_snapshot_free(&s);
+}
+
 static void test_chains_longest_first(void **state)
 {
 	/* 10 -> 20 -> 30 and 40 -> 30: two chains, the longer first; a
@@ -333,6 +357,7 @@ int main(void)
 		cmocka_unit_test(test_stopped_waiter_waits_for_nobody),
 		cmocka_unit_test(test_cycle_across_processes),
 		cmocka_unit_test(test_chains_longest_first),
+		cmocka_unit_test(test_path_from_a_thread),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
