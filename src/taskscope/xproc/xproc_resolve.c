@@ -176,6 +176,10 @@ static int follow(struct resolver *r, struct ts_snapshot *s)
 				      seen, nseen);
 		if (err || !nnext)
 			break;
+		if (nseen + nnext > TS_XP_MAX_PROCS)
+			nnext = nseen < TS_XP_MAX_PROCS ? TS_XP_MAX_PROCS - nseen : 0;
+		if (!nnext)
+			break;
 		for (i = 0; i < nnext && !err; i++) {
 			if (nseen == cseen) {
 				pid_t *ns = realloc(seen, (cseen = cseen ? cseen * 2 : 8) *

@@ -15,9 +15,11 @@
 #include "threadview/snapshot_model.h"
 #include "taskscope/xproc/xproc_collect.h"
 
-/* Hops followed from the target's processes; processes further away are
- * named as holders but their threads are not read. */
+/* Hops followed from the target's processes, and other processes whose
+ * threads are read at most (a server with thousands of clients): holders
+ * beyond are named, their threads not read. */
 #define TS_XP_MAX_DEPTH 8
+#define TS_XP_MAX_PROCS 256
 
 struct ts_xp_stats {
 	double load_ms, pass_ms, match_ms;
