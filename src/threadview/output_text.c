@@ -24,6 +24,7 @@
 
 #include "threadview/describe.h"
 #include "threadview/describe_peer.h"
+#include "threadview/goroutine.h"
 #include "threadview/recent.h"
 
 /* Threads of a holder process listed under a peer; the rest are counted. */
@@ -112,6 +113,8 @@ static void print_thread(FILE *f, const struct ts_snapshot *s,
 	else
 		fprintf(f, "thread %d \"%s\" [%s]:\n", t->tid, t->name, what);
 	print_peer(f, s, t);
+	if (t->goroutine)
+		fprintf(f, "    (runs goroutine %" PRId64 ")\n", t->goroutine);
 	if (o->kernel_stacks)
 		for (i = 0; i < t->nkframes; i++)
 			fprintf(f, "    [kernel] %s\n",
@@ -227,6 +230,8 @@ int ts_output_text(FILE *f, const struct ts_snapshot *s,
 	int err = 0;
 
 	print_header(f, s);
+	if (s->go)
+		ts_go_output_text(f, s->go, o->strip_prefix);
 	if (!s->pid && !s->in_process) {
 		print_chains(f, s);
 		if (s->nchains || s->ncycles)

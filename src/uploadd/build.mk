@@ -3,7 +3,7 @@
 # of its pure modules. /debug/threads links the thread-view library.
 UPLOADD_SRCS := $(wildcard src/uploadd/*.c src/uploadd/*/*.c)
 UPLOADD_OBJS := $(call obj,$(UPLOADD_SRCS))
-UPLOADD_LIBS := -lmicrohttpd -lhiredis -lcrypto $(TV_LIBS)
+UPLOADD_LIBS := -lmicrohttpd -lhiredis -lcrypto -lrados $(TV_LIBS)
 
 BINS += $(BUILD)/uploadd
 
@@ -33,3 +33,8 @@ UNIT_test_views_capture_OBJS := $(call uobj,debug/threaddump_capture) $(TV_TEST_
 UNIT_test_views_capture_LIBS := $(TV_LIBS)
 UNIT_test_views_out_OBJS     := $(TV_TEST_DEPS)
 UNIT_test_views_out_LIBS     := -ljansson $(TV_LIBS)
+# The backend interface against both backends (RADOS when a cluster is
+# named in the environment: tests/integration/uploadd_store_backends.sh).
+UNIT_test_uploadd_store_OBJS := $(call uobj,store/backend store/local \
+                                store/rados store/storage) $(COMMON_OBJS)
+UNIT_test_uploadd_store_LIBS := -lcrypto -lrados

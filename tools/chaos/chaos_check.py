@@ -199,7 +199,8 @@ def main():
     on_disk = {f for f in os.listdir(args.storage)
                if os.path.isfile(os.path.join(args.storage, f))}
     temps = sorted(f for f in on_disk if f.startswith(".uploadd-tmp-"))
-    objects = on_disk - set(temps)
+    # .uploadd-id names the directory in Redis (the sweep's namespace).
+    objects = on_disk - set(temps) - {".uploadd-id"}
     paths = {h.get("path") for h in meta.values()}
     for f in sorted(objects - paths):
         problems.append("orphan object (no metadata): %s" % f)

@@ -163,6 +163,13 @@ static int attach_pthread_create(struct watch_probe *p)
 		return 0;
 	}
 	err = elf_sym_find_mapping(p->pid, "libc.so", libc, sizeof(libc));
+	if (err == -ENOENT) {
+		/* No libc at all (a static binary, e.g. a Go program): no
+		 * pthread_create, no start routine to miss. */
+		log_debug(1, "process %d maps no libc: thread start routines "
+			  "do not apply", (int)p->pid);
+		return 0;
+	}
 	if (!err)
 		err = elf_sym_file_offset(libc, "pthread_create", &off);
 	if (err) {
