@@ -27,7 +27,7 @@ FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_UP      := $(patsubst %,src/uploadd/http/%.c,multipart validate)
 FUZZ_TS_PURE := $(patsubst %,src/threadview/%.c,classify waitgraph \
                 snapshot_model describe describe_peer fdinfo syscalls \
-                output_text output_json output_folded recent) \
+                output_text output_json output_folded output_go recent) \
                 src/taskscope/snapshot/snapshot_decode.c $(COMMON_SRCS)
 FUZZ_TS_UNW  := $(patsubst %,src/threadview/%.c,unwind symbolize debuginfo elf_inflate)
 FUZZ_DW_LIBS := -ldw -lelf -lz
