@@ -38,3 +38,4 @@ UNIT_test_ts_bpf_cause_OBJS := $(call tsobj,attach/bpf_cause attach/bpf_features
 	$(COMMON_OBJS)
 UNIT_test_ts_bpf_cause_LIBS := -lbpf
 include src/taskscope/go/build.mk
+include src/taskscope/xproc/build.mk
