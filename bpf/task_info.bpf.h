@@ -5,10 +5,13 @@
  * Included by bpf/snapshot.bpf.c and meant for bpf/watch.bpf.c too. Every
  * kernel read goes through CO-RE so the object loads on any kernel with BTF.
  * Include after vmlinux.h, bpf_helpers.h, bpf_core_read.h and
- * taskscope_abi.h.
+ * taskscope_abi.h; it brings features.bpf.h (the kernel facilities it may
+ * use) along.
  */
 #ifndef TS_TASK_INFO_BPF_H
 #define TS_TASK_INFO_BPF_H
+
+#include "features.bpf.h"
 
 #define TS_PF_KTHREAD 0x00200000   /* include/linux/sched.h */
 #define TS_S_IFMT     0170000
