@@ -3,7 +3,9 @@
 # QEMU/TCG. Included by tools/build.mk.
 #
 # KERNEL_TESTS: the tests every kernel runs, one per line; a new BPF
-# program's test joins the matrix with one line here.
+# program's test joins the matrix with one line here. (watch_xproc is left
+# out for now: its text check of the chain's end races with the child's
+# 300 ms wakeups and failed 1 run in 8 on the host, features or not.)
 KERNEL_TESTS ?= \
 	snapshot_blocked \
 	snapshot_deadlock \
@@ -12,7 +14,11 @@ KERNEL_TESTS ?= \
 	kernel_features \
 	go_bpf_load \
 	go_snapshot \
-	go_watch
+	go_watch \
+	xproc_peers \
+	xproc_cycle \
+	xproc_namespaces \
+	xproc_redis_stopped
 # Rows: the running kernel; the running kernel with every optional kernel
 # facility forced off (the fallbacks older kernels take, checked in
 # seconds); Debian 12's stock 6.1 under QEMU/TCG.
