@@ -156,12 +156,13 @@ static void test_roundtrip(void **state)
 {
 	struct store_backend *b = *state;
 	size_t n = 2 * RADOS_PART + 12345; /* three RADOS parts */
-	unsigned char *data = malloc(n);
+	unsigned char *data;
 	char token[STORE_TOKEN_HEX + 1], loc[STORE_LOCATOR_MAX];
 	struct store_upload *u;
 	struct store_key k;
 
-	NEED_BACKEND(b);
+	NEED_BACKEND(b);      /* before any allocation: skip() longjmps */
+	data = malloc(n);
 	assert_non_null(data);
 	fill(data, n, 1);
 	new_key(&k, token, "round trip.bin");
@@ -231,7 +232,7 @@ static void test_sweep_by_key(void **state)
 {
 	struct store_backend *b = *state;
 	size_t n = RADOS_PART + 5000;
-	unsigned char *data = malloc(n);
+	unsigned char *data;
 	char token[STORE_TOKEN_HEX + 1], loc[STORE_LOCATOR_MAX];
 	struct store_upload *u;
 	struct store_reader r;
@@ -239,7 +240,8 @@ static void test_sweep_by_key(void **state)
 	unsigned removed;
 	bool early = b && b->ops->writes_before_publish;
 
-	NEED_BACKEND(b);
+	NEED_BACKEND(b);      /* before any allocation: skip() longjmps */
+	data = malloc(n);
 	assert_non_null(data);
 	fill(data, n, 3);
 	/* Crashed mid-body: written, never published. */
