@@ -18,3 +18,5 @@ $(BUILD)/targets/%: tests/targets/%.c
 $(BUILD)/targets/%-fp: tests/targets/%.c
 	@mkdir -p $(@D)
 	$(CC) $(TARGET_CFLAGS) -fno-omit-frame-pointer -o $@ $< -pthread
+
+include tests/targets/go.mk
