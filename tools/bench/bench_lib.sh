@@ -52,6 +52,31 @@ start_sink() {
 	SINK_URL=http://127.0.0.1:$port
 }
 
+# Starts the seed's Go upload service (tests/targets/go/goupload, built by
+# tests/targets/go.mk) on a free loopback port against the benchmark's
+# Redis, storing under a new directory: GO_PID, GO_URL, GO_STORAGE.
+start_go() {
+	local bin=${GO_UPLOAD_BIN:-$TS_BUILD/targets/go/goupload} out=$TEST_TMP/go.out port=
+	[ -x "$bin" ] || fail "$bin is not built (make BUILD=... $bin; needs golang-go)"
+	STORE_RUNS=$((STORE_RUNS + 1))
+	GO_STORAGE=$STORE_ROOT/go-$STORE_RUNS
+	mkdir -p "$GO_STORAGE"
+	[ "$(redis-cli -p "$REDIS_PORT" flushall)" = OK ] || fail "redis-server on port $REDIS_PORT did not FLUSHALL"
+	: >"$out"
+	"$bin" -listen 127.0.0.1:0 -redis "127.0.0.1:$REDIS_PORT" -storage "$GO_STORAGE" \
+		>"$out" 2>"$TEST_TMP/go.err" &
+	GO_PID=$!
+	track_pid "$GO_PID"
+	for _ in $(seq 200); do
+		port=$(sed -n 's/^listening \([0-9]*\)$/\1/p' "$out")
+		[ -n "$port" ] && break
+		kill -0 "$GO_PID" 2>/dev/null || fail "goupload exited at start-up: $(cat "$TEST_TMP/go.err")"
+		sleep 0.05
+	done
+	[ -n "$port" ] || fail "goupload did not start listening (log: $TEST_TMP/go.err)"
+	GO_URL=http://127.0.0.1:$port
+}
+
 # Prepares STORE_ROOT, under which every run gets a new storage directory.
 #
 # Why the care: this file system (ext4 here runs without a journal) makes a
@@ -106,11 +131,12 @@ start_fresh_uploadd() {
 	start_uploadd
 }
 
-# Starts TARGET (sink or uploadd); sets SERVER_PID and SERVER_URL.
+# Starts TARGET (sink, uploadd or go); sets SERVER_PID and SERVER_URL.
 start_target() {
 	case $1 in
 	sink) start_sink; SERVER_PID=$SINK_PID SERVER_URL=$SINK_URL ;;
 	uploadd) start_fresh_uploadd; SERVER_PID=$UPLOADD_PID SERVER_URL=$UPLOADD_URL ;;
+	go) start_go; SERVER_PID=$GO_PID SERVER_URL=$GO_URL ;;
 	*) fail "unknown target $1" ;;
 	esac
 }
@@ -123,6 +149,8 @@ stop_target() {
 		assert_no_temp_files
 		rm -f "$UPLOADD_LOG"
 		bench_discard "$UPLOADD_STORAGE" "$2"
+	elif [ "$1" = go ]; then
+		bench_discard "$GO_STORAGE" "$2"
 	fi
 }
 
