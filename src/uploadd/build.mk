@@ -3,7 +3,7 @@
 # of its pure modules. /debug/threads links the thread-view library.
 UPLOADD_SRCS := $(wildcard src/uploadd/*.c src/uploadd/*/*.c)
 UPLOADD_OBJS := $(call obj,$(UPLOADD_SRCS))
-UPLOADD_LIBS := -lmicrohttpd -lhiredis -lcrypto $(TV_LIBS)
+UPLOADD_LIBS := -lmicrohttpd -lhiredis -lcrypto -lrados $(TV_LIBS)
 
 BINS += $(BUILD)/uploadd
 

@@ -37,8 +37,18 @@ void config_usage(FILE *f)
 "                                passed, or is cut off (default 1024; 0: no\n"
 "                                minimum)\n"
 "Storage and uploads:\n"
-"  -s, --storage DIR             where files are kept (default\n"
-"                                /var/lib/uploadd; created if missing)\n"
+"  -s, --storage DIR|rados:POOL  where files are kept: a directory (default\n"
+"                                /var/lib/uploadd; created if missing) or a\n"
+"                                Ceph RADOS pool\n"
+"      --ceph-conf FILE          with rados: the cluster's ceph.conf\n"
+"                                (default /etc/ceph/ceph.conf)\n"
+"      --ceph-id NAME            with rados: the client id (default admin)\n"
+"      --ceph-timeout SEC        with rados: give up an operation after\n"
+"                                this long (default 30)\n"
+"      --sweep-interval SEC      look for what crashed uploads left this\n"
+"                                often (and at start-up; default 60)\n"
+"      --orphan-grace MS         an upload silent this long, its lock gone,\n"
+"                                is over (default: twice --lock-ttl)\n"
 "      --max-upload-size SIZE    largest file; K, M, G, T suffixes\n"
 "                                (default 8G)\n"
 "      --max-uploads N           concurrent uploads; more get 503 (default 128)\n"
@@ -52,6 +62,16 @@ void config_usage(FILE *f)
 "      --redis-password-file FILE  AUTH with the file's first line\n"
 "      --redis-connect-timeout MS  (default 1000)\n"
 "      --redis-timeout MS        per command (default 2000)\n"
+"      --redis-sentinel HOST:PORT[,HOST:PORT...]  find the master through\n"
+"                                these Sentinels and follow its failovers\n"
+"                                (instead of --redis-host/--redis-port)\n"
+"      --redis-master NAME       the master's name in Sentinel\n"
+"      --redis-min-replicas N    a 201 waits until N replicas have the\n"
+"                                metadata (WAIT; default 1 with Sentinel,\n"
+"                                else 0)\n"
+"      --redis-wait-timeout MS   how long one WAIT may take (default 1000)\n"
+"      --redis-failover-wait MS  with Sentinel: how long a request waits\n"
+"                                for a new master (default 10000)\n"
 "Process:\n"
 "      --user NAME               drop root privileges to NAME after binding\n"
 "      --shutdown-grace SEC      on SIGTERM, let uploads finish this long,\n"
@@ -71,6 +91,8 @@ void config_usage(FILE *f)
 "Examples:\n"
 "  uploadd --storage /srv/uploads --redis-port 6380\n"
 "  uploadd --listen 127.0.0.1:8080 --token-file /etc/uploadd/token --user uploadd\n"
+"  uploadd --storage rados:uploads --ceph-conf /etc/ceph/ceph.conf \\\n"
+"          --redis-sentinel 10.0.0.1:26379,10.0.0.2:26379 --redis-master files\n"
 "  curl -F filename=report.pdf -F version=1 -F file=@report.pdf \\\n"
 "       http://127.0.0.1:8080/upload\n"
 "  curl -O http://127.0.0.1:8080/files/report.pdf/1\n", f);
@@ -82,7 +104,10 @@ enum {
 	OPT_REDIS_HOST, OPT_REDIS_PORT, OPT_REDIS_PASSWORD_FILE,
 	OPT_REDIS_CONNECT_TIMEOUT, OPT_REDIS_TIMEOUT, OPT_USER,
 	OPT_SHUTDOWN_GRACE, OPT_NO_ACCESS_LOG, OPT_HEADER_TIMEOUT,
-	OPT_MIN_BODY_RATE,
+	OPT_MIN_BODY_RATE, OPT_CEPH_CONF, OPT_CEPH_ID, OPT_CEPH_TIMEOUT,
+	OPT_REDIS_SENTINEL, OPT_REDIS_MASTER, OPT_REDIS_MIN_REPLICAS,
+	OPT_REDIS_WAIT_TIMEOUT, OPT_REDIS_FAILOVER_WAIT, OPT_SWEEP_INTERVAL,
+	OPT_ORPHAN_GRACE,
 };
 
 static const struct option long_opts[] = {
@@ -102,6 +127,16 @@ static const struct option long_opts[] = {
 	{ "redis-password-file", required_argument, NULL, OPT_REDIS_PASSWORD_FILE },
 	{ "redis-connect-timeout", required_argument, NULL, OPT_REDIS_CONNECT_TIMEOUT },
 	{ "redis-timeout", required_argument, NULL, OPT_REDIS_TIMEOUT },
+	{ "ceph-conf", required_argument, NULL, OPT_CEPH_CONF },
+	{ "ceph-id", required_argument, NULL, OPT_CEPH_ID },
+	{ "ceph-timeout", required_argument, NULL, OPT_CEPH_TIMEOUT },
+	{ "redis-sentinel", required_argument, NULL, OPT_REDIS_SENTINEL },
+	{ "redis-master", required_argument, NULL, OPT_REDIS_MASTER },
+	{ "redis-min-replicas", required_argument, NULL, OPT_REDIS_MIN_REPLICAS },
+	{ "redis-wait-timeout", required_argument, NULL, OPT_REDIS_WAIT_TIMEOUT },
+	{ "redis-failover-wait", required_argument, NULL, OPT_REDIS_FAILOVER_WAIT },
+	{ "sweep-interval", required_argument, NULL, OPT_SWEEP_INTERVAL },
+	{ "orphan-grace", required_argument, NULL, OPT_ORPHAN_GRACE },
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "shutdown-grace", required_argument, NULL, OPT_SHUTDOWN_GRACE },
 	{ "no-access-log", no_argument, NULL, OPT_NO_ACCESS_LOG },
@@ -224,6 +259,13 @@ static void config_defaults(struct uploadd_config *cfg)
 	cfg->redis_port = 6379;
 	cfg->redis_connect_timeout_ms = 1000;
 	cfg->redis_timeout_ms = 2000;
+	cfg->redis_min_replicas = UINT_MAX; /* unset: depends on Sentinel */
+	cfg->redis_wait_timeout_ms = 1000;
+	cfg->redis_failover_wait_ms = 10000;
+	cfg->ceph_conf = "/etc/ceph/ceph.conf";
+	cfg->ceph_id = "admin";
+	cfg->ceph_timeout_s = 30;
+	cfg->sweep_interval_s = 60;
 	cfg->max_upload_size = 8ull << 30;
 	cfg->max_uploads = 128;
 	cfg->max_connections = 512;
@@ -269,8 +311,58 @@ static int config_apply(struct uploadd_config *cfg, int opt, const char *arg,
 		break;
 	case 's':
 		cfg->storage_dir = arg;
+		cfg->rados_pool = NULL;
 		bad = *arg ? 0 : -EINVAL;
-		want = "a directory";
+		if (strncmp(arg, "rados:", 6) == 0) {
+			cfg->storage_dir = NULL;
+			cfg->rados_pool = arg + 6;
+			bad = arg[6] ? 0 : -EINVAL;
+		}
+		want = "a directory or rados:POOL";
+		break;
+	case OPT_CEPH_CONF:
+		cfg->ceph_conf = arg;
+		bad = *arg ? 0 : -EINVAL;
+		want = "a file";
+		break;
+	case OPT_CEPH_ID:
+		cfg->ceph_id = arg;
+		bad = *arg && !strchr(arg, ' ') ? 0 : -EINVAL;
+		want = "a client id such as admin or uploadd";
+		break;
+	case OPT_CEPH_TIMEOUT:
+		bad = parse_uint(arg, 1, 3600, &cfg->ceph_timeout_s);
+		want = "seconds, 1 to 3600";
+		break;
+	case OPT_REDIS_SENTINEL:
+		cfg->redis_sentinels = arg;
+		bad = *arg && strchr(arg, ':') ? 0 : -EINVAL;
+		want = "HOST:PORT[,HOST:PORT...]";
+		break;
+	case OPT_REDIS_MASTER:
+		cfg->redis_master = arg;
+		bad = *arg ? 0 : -EINVAL;
+		want = "the master's name in Sentinel";
+		break;
+	case OPT_REDIS_MIN_REPLICAS:
+		bad = parse_uint(arg, 0, 100, &cfg->redis_min_replicas);
+		want = "a number from 0 to 100";
+		break;
+	case OPT_REDIS_WAIT_TIMEOUT:
+		bad = parse_uint(arg, 1, 600000, &cfg->redis_wait_timeout_ms);
+		want = "milliseconds, 1 to 600000";
+		break;
+	case OPT_REDIS_FAILOVER_WAIT:
+		bad = parse_uint(arg, 0, 600000, &cfg->redis_failover_wait_ms);
+		want = "milliseconds, 0 to 600000";
+		break;
+	case OPT_SWEEP_INTERVAL:
+		bad = parse_uint(arg, 1, 86400, &cfg->sweep_interval_s);
+		want = "seconds, 1 to 86400";
+		break;
+	case OPT_ORPHAN_GRACE:
+		bad = parse_uint(arg, 1000, 864000000, &cfg->orphan_grace_ms);
+		want = "milliseconds, 1000 to 864000000";
 		break;
 	case OPT_MAX_UPLOAD_SIZE:
 		bad = config_parse_size(arg, &cfg->max_upload_size);
@@ -408,6 +500,15 @@ int config_parse(struct uploadd_config *cfg, int argc, char **argv, FILE *out,
 			 "only options; see uploadd --help)", argv[optind]);
 		return -EINVAL;
 	}
+	if (cfg->redis_sentinels && !cfg->redis_master) {
+		snprintf(err, errlen, "--redis-sentinel needs --redis-master "
+			 "NAME (the name the Sentinels monitor)");
+		return -EINVAL;
+	}
+	if (cfg->redis_min_replicas == UINT_MAX)
+		cfg->redis_min_replicas = cfg->redis_sentinels ? 1 : 0;
+	if (!cfg->orphan_grace_ms)
+		cfg->orphan_grace_ms = cfg->lock_ttl_ms * 2;
 	return CONFIG_RUN;
 }
 

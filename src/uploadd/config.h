@@ -27,12 +27,24 @@ struct listen_addr {
 struct uploadd_config {
 	struct listen_addr listen;
 	struct listen_addr debug_listen;
-	const char *storage_dir;
+	const char *storage_dir;       /* a directory, or NULL with rados_pool */
+	const char *rados_pool;        /* --storage rados:POOL */
+	const char *ceph_conf;
+	const char *ceph_id;           /* client id, without "client." */
+	unsigned ceph_timeout_s;       /* RADOS operation timeout */
 	const char *redis_host;
 	unsigned redis_port;
 	const char *redis_password_file;
 	unsigned redis_connect_timeout_ms;
 	unsigned redis_timeout_ms;
+	const char *redis_sentinels;   /* "HOST:PORT,..." or NULL */
+	const char *redis_master;      /* with redis_sentinels */
+	unsigned redis_min_replicas;   /* WAIT for this many before a 201 */
+	unsigned redis_wait_timeout_ms;
+	unsigned redis_failover_wait_ms;
+	unsigned sweep_interval_s;     /* orphan sweep period */
+	unsigned orphan_grace_ms;      /* heartbeat age before a sweep may
+					* claim an upload */
 	uint64_t max_upload_size;      /* bytes of file content */
 	unsigned max_uploads;          /* concurrent */
 	unsigned max_connections;

@@ -23,7 +23,11 @@
 #include "uploadd/http/server.h"
 #include "uploadd/pipeline/pipeline.h"
 #include "uploadd/privs.h"
+#include "uploadd/store/local.h"
+#include "uploadd/store/rados.h"
 #include "uploadd/store/redis_store.h"
+#include "uploadd/store/sentinel.h"
+#include "uploadd/store/sweep.h"
 
 /* Reads --redis-password-file and --token-file. */
 static int load_secrets(const struct uploadd_config *cfg,
@@ -61,7 +65,6 @@ int main(int argc, char **argv)
 	struct uploadd_config cfg;
 	struct redis_config rcfg;
 	char err[512], *redis_password = NULL;
-	unsigned removed = 0;
 	sigset_t sigs;
 	int ret, status = EXIT_FAILURE;
 
@@ -92,12 +95,14 @@ int main(int argc, char **argv)
 
 	if (load_secrets(&cfg, &srv, &redis_password) < 0)
 		goto out;
-	ret = storage_open(&srv.store, cfg.storage_dir);
-	if (ret < 0) {
-		log_err("cannot open the storage directory %s: %s (create it or "
-			"choose another --storage)", cfg.storage_dir,
-			strerror(-ret));
-		goto out;
+	if (cfg.storage_dir) {
+		ret = store_local_open(cfg.storage_dir, &srv.store);
+		if (ret < 0) {
+			log_err("cannot open the storage directory %s: %s (create "
+				"it or choose another --storage)",
+				cfg.storage_dir, strerror(-ret));
+			goto out;
+		}
 	}
 	srv.api_fd = srv.debug_fd = -1;
 	if (server_listen(&srv) < 0)
@@ -111,20 +116,17 @@ int main(int argc, char **argv)
 		log_warn("running as root: use --user NAME to drop privileges "
 			 "after binding");
 	}
-	ret = storage_check_writable(&srv.store);
+	/* RADOS starts its own threads: only now, after dropping root. */
+	if (cfg.rados_pool)
+		ret = store_rados_open(cfg.rados_pool, cfg.ceph_conf, cfg.ceph_id,
+				       cfg.ceph_timeout_s, &srv.store, err,
+				       sizeof(err));
+	else
+		ret = store_local_start(srv.store, err, sizeof(err));
 	if (ret < 0) {
-		log_err("cannot write to the storage directory %s: %s (chown it "
-			"to the user uploadd runs as)", srv.store.path,
-			strerror(-ret));
+		log_err("%s", err);
 		goto close_listeners;
 	}
-	ret = storage_remove_temps(&srv.store, &removed);
-	if (ret < 0)
-		log_warn("cannot clean temp files in %s: %s", srv.store.path,
-			 strerror(-ret));
-	else if (removed)
-		log_err("removed %u temp file(s) left by an earlier run from %s",
-			removed, srv.store.path);
 
 	rcfg = (struct redis_config){
 		.host = cfg.redis_host,
@@ -132,27 +134,40 @@ int main(int argc, char **argv)
 		.password = redis_password,
 		.connect_timeout_ms = cfg.redis_connect_timeout_ms,
 		.timeout_ms = cfg.redis_timeout_ms,
+		.sentinels = cfg.redis_sentinels,
+		.master_name = cfg.redis_master,
+		.failover_wait_ms = cfg.redis_failover_wait_ms,
 	};
-	if (pipeline_global_init() < 0 || rstore_init(&rcfg) < 0) {
+	if (pipeline_global_init() < 0 ||
+	    rstore_init(&rcfg, srv.store->id, cfg.redis_min_replicas,
+			cfg.redis_wait_timeout_ms) < 0) {
 		log_err("cannot initialise OpenSSL SHA-256 or the Redis client "
-			"(out of memory?)");
+			"(out of memory, or see the message above)");
 		goto close_listeners;
 	}
 	/* Only to log now if Redis is unreachable: uploadd starts anyway and
 	 * reconnects when it is back. */
 	rstore_ping();
+	if (sentinel_watch_start() < 0 ||
+	    sweep_start(srv.store, cfg.sweep_interval_s, cfg.orphan_grace_ms) < 0) {
+		log_err("cannot start the Sentinel watcher or the orphan sweep "
+			"thread (out of memory or threads?)");
+		goto cleanup;
+	}
 	if (server_start(&srv) < 0)
 		goto cleanup;
 	server_run_until_signal(&srv, &sigs);
 	log_err("stopped");
 	status = EXIT_SUCCESS;
 cleanup:
+	sweep_stop();
+	sentinel_watch_stop();
 	rstore_cleanup();
 	pipeline_global_cleanup();
 close_listeners:
 	server_close(&srv);
 close_storage:
-	storage_close(&srv.store);
+	store_destroy(srv.store);
 out:
 	if (redis_password) {
 		explicit_bzero(redis_password, strlen(redis_password));

@@ -18,8 +18,7 @@ static enum MHD_Result debug_metrics(struct uploadd_server *srv,
 				     struct MHD_Connection *c,
 				     struct request *rq)
 {
-	(void)srv;
-	return ops_metrics(c, rq);
+	return ops_metrics(srv, c, rq);
 }
 
 /* Add debug endpoints here; all are GET/HEAD. */

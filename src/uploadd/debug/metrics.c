@@ -27,6 +27,7 @@ static struct {
 	atomic_ulong download_bytes;
 	atomic_ulong redis_errors;
 	atomic_ulong slow_clients;
+	atomic_ulong sweeps, sweep_failures, orphans_found, orphans_removed;
 	atomic_ulong buckets[NBUCKETS]; /* non-cumulative; summed on render */
 	atomic_ulong duration_count;
 	atomic_ulong duration_sum_us;
@@ -89,6 +90,15 @@ void metrics_slow_client(void)
 	atomic_fetch_add_explicit(&m.slow_clients, 1, memory_order_relaxed);
 }
 
+void metrics_sweep(bool ok, unsigned found, unsigned removed)
+{
+	atomic_fetch_add_explicit(ok ? &m.sweeps : &m.sweep_failures, 1,
+				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&m.orphans_found, found, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m.orphans_removed, removed,
+				  memory_order_relaxed);
+}
+
 static unsigned long get(atomic_ulong *v)
 {
 	return atomic_load_explicit(v, memory_order_relaxed);
@@ -142,6 +152,20 @@ int metrics_render(FILE *f)
 		"closed for sending no request head within --header-timeout.\n"
 		"# TYPE uploadd_slow_clients_closed_total counter\n"
 		"uploadd_slow_clients_closed_total %lu\n", get(&m.slow_clients));
+	fprintf(f, "# HELP uploadd_orphan_sweeps_total Orphan sweeps run, by "
+		"outcome.\n# TYPE uploadd_orphan_sweeps_total counter\n"
+		"uploadd_orphan_sweeps_total{outcome=\"ok\"} %lu\n"
+		"uploadd_orphan_sweeps_total{outcome=\"failed\"} %lu\n",
+		get(&m.sweeps), get(&m.sweep_failures));
+	fprintf(f, "# HELP uploadd_orphans_found_total Uploads found over "
+		"without metadata (crashed or lost), claimed for removal.\n"
+		"# TYPE uploadd_orphans_found_total counter\n"
+		"uploadd_orphans_found_total %lu\n"
+		"# HELP uploadd_orphans_removed_total Objects (files, RADOS "
+		"objects) such uploads left, removed.\n"
+		"# TYPE uploadd_orphans_removed_total counter\n"
+		"uploadd_orphans_removed_total %lu\n",
+		get(&m.orphans_found), get(&m.orphans_removed));
 	fprintf(f, "# HELP uploadd_download_bytes_total Bytes of files sent.\n"
 		"# TYPE uploadd_download_bytes_total counter\n"
 		"uploadd_download_bytes_total %lu\n", get(&m.download_bytes));

@@ -10,6 +10,7 @@
 #ifndef UPLOADD_METRICS_H
 #define UPLOADD_METRICS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -34,6 +35,10 @@ void metrics_redis_error(void);
 
 /* A slow client was cut off (no request head within --header-timeout). */
 void metrics_slow_client(void);
+
+/* The orphan sweep ran (ok: it reached Redis), claimed found uploads
+ * provably over and removed removed objects. */
+void metrics_sweep(bool ok, unsigned found, unsigned removed);
 
 /* Writes every metric to f. Returns 0 or -EIO. Any thread. */
 int metrics_render(FILE *f);

@@ -55,7 +55,7 @@ enum MHD_Result api_handler(void *cls, struct MHD_Connection *c,
 	case ROUTE_HEALTHZ:
 		return ops_healthz(srv, c, rq);
 	case ROUTE_METRICS:
-		return ops_metrics(c, rq);
+		return ops_metrics(srv, c, rq);
 	default:
 		return download_handle(srv, c, rq);
 	}

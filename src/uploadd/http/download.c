@@ -6,12 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common/log.h"
 #include "uploadd/debug/metrics.h"
 #include "uploadd/http/range.h"
 #include "uploadd/store/redis_store.h"
+
+/* Bytes MHD asks the reader for at once (RADOS: one read each). */
+#define DOWNLOAD_BLOCK (1024u * 1024)
 
 /* The answer for a failed Redis call. */
 static enum MHD_Result redis_unavailable(struct MHD_Connection *c,
@@ -96,6 +98,73 @@ static void add_file_headers(struct MHD_Response *r, const struct file_meta *m,
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 }
 
+/* A range of an object streamed through MHD's reader callback. */
+struct object_stream {
+	struct store_reader r;
+	uint64_t first, len; /* bytes of the object sent */
+};
+
+/* MHD's reader for a backend without a file descriptor (RADOS): reads
+ * on demand, so memory stays one block whatever the size. pos counts
+ * from the start of the range. */
+static ssize_t read_object(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct object_stream *st = cls;
+	ssize_t n;
+
+	if (pos >= st->len)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (max > st->len - pos)
+		max = (size_t)(st->len - pos);
+	n = store_read(&st->r, st->first + pos, buf, max);
+	if (n <= 0) {
+		log_err("cannot read a stored object at byte %" PRIu64 ": %s "
+			"(the download is cut short)", st->first + pos,
+			n < 0 ? strerror((int)-n) : "it ends early");
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	}
+	return n;
+}
+
+static void free_stream(void *cls)
+{
+	struct object_stream *st = cls;
+
+	store_close(&st->r);
+	free(st);
+}
+
+/* A response for [first, first + len) of the object: MHD sends a plain
+ * file with sendfile (it owns the fd then), anything else through
+ * read_object. Takes r in both cases. */
+static struct MHD_Response *object_response(struct store_reader *r,
+					    uint64_t first, uint64_t len)
+{
+	struct MHD_Response *resp;
+	struct object_stream *st;
+
+	if (r->fd >= 0) {
+		resp = MHD_create_response_from_fd_at_offset64(len, r->fd, first);
+		if (resp)
+			r->fd = -1; /* MHD's now */
+		store_close(r);
+		return resp;
+	}
+	st = malloc(sizeof(*st));
+	if (!st) {
+		store_close(r);
+		return NULL;
+	}
+	st->r = *r;
+	st->first = first;
+	st->len = len;
+	resp = MHD_create_response_from_callback(len, DOWNLOAD_BLOCK,
+						 read_object, st, free_stream);
+	if (!resp)
+		free_stream(st);
+	return resp;
+}
+
 static enum MHD_Result send_file(struct uploadd_server *srv,
 				 struct MHD_Connection *c, struct request *rq,
 				 const struct file_meta *m)
@@ -105,8 +174,9 @@ static enum MHD_Result send_file(struct uploadd_server *srv,
 	struct byte_range br = { 0, 0 };
 	enum range_result rr = RANGE_NONE;
 	struct MHD_Response *r;
+	struct store_reader obj;
 	uint64_t size;
-	int fd;
+	int err;
 
 	snprintf(etag, sizeof(etag), "\"%s\"", m->sha256);
 	inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
@@ -117,15 +187,20 @@ static enum MHD_Result send_file(struct uploadd_server *srv,
 			add_file_headers(r, m, etag);
 		return http_reply(c, rq, MHD_HTTP_NOT_MODIFIED, r, 0);
 	}
-	fd = storage_open_object(&srv->store, m->path, &size);
-	if (fd < 0) {
-		log_err("cannot open the object %s for \"%s\" version \"%s\": %s "
-			"(metadata without its file: restore it from backup or "
-			"delete the Redis key)", m->path, m->filename, m->version,
-			strerror(-fd));
+	err = store_open(srv->store, m->path, m->size, &obj);
+	if (err == -EAGAIN || err == -ETIMEDOUT)
+		return http_reply_error(c, rq, MHD_HTTP_SERVICE_UNAVAILABLE,
+					false, "the storage is unavailable; try "
+					"again later");
+	if (err < 0) {
+		log_err("cannot open the object %s for \"%s\" version \"%s\" "
+			"in %s: %s (metadata without its file: restore it from "
+			"backup or delete the Redis key)", m->path, m->filename,
+			m->version, srv->store->where, strerror(-err));
 		return http_reply_error(c, rq, MHD_HTTP_INTERNAL_SERVER_ERROR,
 					false, "the stored file is missing");
 	}
+	size = obj.size;
 	/* A Range applies only if If-Range (when sent) still names this
 	 * representation; versions never change, but clients do not know. */
 	ifrange = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
@@ -138,7 +213,7 @@ static enum MHD_Result send_file(struct uploadd_server *srv,
 		const char *const hdr[] = { MHD_HTTP_HEADER_CONTENT_RANGE,
 					    crange, NULL };
 
-		close(fd);
+		store_close(&obj);
 		snprintf(crange, sizeof(crange), "bytes */%" PRIu64, size);
 		return http_reply_error_hdr(c, rq,
 					    MHD_HTTP_RANGE_NOT_SATISFIABLE, hdr,
@@ -149,13 +224,9 @@ static enum MHD_Result send_file(struct uploadd_server *srv,
 		br.first = 0;
 		br.last = size - 1;
 	}
-	/* MHD owns fd from here and sends it with sendfile. */
-	r = MHD_create_response_from_fd_at_offset64(br.last - br.first + 1, fd,
-						    br.first);
-	if (!r) {
-		close(fd);
+	r = object_response(&obj, br.first, br.last - br.first + 1);
+	if (!r)
 		return MHD_NO;
-	}
 	add_file_headers(r, m, etag);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 				"application/octet-stream");

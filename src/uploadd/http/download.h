@@ -3,9 +3,11 @@
  * If-None-Match, single byte Range with 206/416, If-Range) and
  * /files/{filename}/{version}/meta (metadata JSON).
  *
- * Metadata comes from Redis; only then is the object opened, by the name
- * the metadata holds (checked by storage_open_object). Files are sent with
- * sendfile by MHD from an fd response.
+ * Metadata comes from Redis; only then is the object opened through the
+ * storage backend, by the locator the metadata holds (checked by
+ * store_open). A local file is sent with sendfile by MHD from an fd
+ * response; a RADOS object is streamed through a reader callback, one
+ * read per block.
  */
 #ifndef UPLOADD_DOWNLOAD_H
 #define UPLOADD_DOWNLOAD_H

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "uploadd/store/redis_conn.h"
 #include "uploadd/debug/debug.h"
 #include "uploadd/debug/metrics.h"
 #include "uploadd/http/api.h"
@@ -49,6 +50,7 @@ int server_listen(struct uploadd_server *srv)
 int server_start(struct uploadd_server *srv)
 {
 	const struct uploadd_config *cfg = srv->cfg;
+	char backend[STORE_ID_MAX + 16];
 
 	srv->api_opts = (struct http_options){
 		.max_connections = cfg->max_connections,
@@ -63,6 +65,7 @@ int server_start(struct uploadd_server *srv)
 		return -1;
 	}
 	srv->api_opts.deadlines = &srv->deadlines;
+	store_describe(srv->store, backend, sizeof(backend));
 	srv->debug_opts = srv->api_opts;
 	srv->debug_opts.max_connections = DEBUG_CONNECTIONS;
 	srv->debug_opts.memory_limit = DEBUG_MEMORY_LIMIT;
@@ -86,13 +89,13 @@ int server_start(struct uploadd_server *srv)
 		}
 		srv->debug_fd = -1;
 		log_err("listening on %s (api port %u), debug on %s (port %u), "
-			"storage %s, redis %s:%u", cfg->listen.text,
+			"storage %s, redis %s", cfg->listen.text,
 			srv->api_port, cfg->debug_listen.text, srv->debug_port,
-			srv->store.path, cfg->redis_host, cfg->redis_port);
+			backend, rconn_server());
 	} else {
 		log_err("listening on %s (api port %u), debug off, storage %s, "
-			"redis %s:%u", cfg->listen.text, srv->api_port,
-			srv->store.path, cfg->redis_host, cfg->redis_port);
+			"redis %s", cfg->listen.text, srv->api_port,
+			backend, rconn_server());
 	}
 	return 0;
 }

@@ -16,11 +16,11 @@
 #include "uploadd/http/auth.h"
 #include "uploadd/http/http.h"
 #include "uploadd/pipeline/deadline.h"
-#include "uploadd/store/storage.h"
+#include "uploadd/store/backend.h"
 
 struct uploadd_server {
 	const struct uploadd_config *cfg;
-	struct storage store;
+	struct store_backend *store; /* where bytes go (store/backend.h) */
 	struct auth auth;
 	atomic_bool draining; /* SIGTERM seen: refuse new uploads */
 	/* Listeners: sockets until the daemons own them. */

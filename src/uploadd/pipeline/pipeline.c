@@ -3,25 +3,12 @@
 #include "uploadd/pipeline/pipeline.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "common/io.h"
 #include "uploadd/pipeline/stackpool.h"
 
 #define READER_HASH  0u
 #define READER_WRITE 1u
-/* The writer asks the kernel to start writeback every this many bytes, so
- * the final fdatasync waits for the tail only, not the whole file; a window
- * is waited for and dropped from the page cache one step later. */
-#define WRITEBACK_STEP (8u * 1024 * 1024)
-/* A file smaller than this keeps its pages cached after its fdatasync:
- * dropping them costs more than they weigh (measured on this VM, 16
- * threads writing 4 KiB files: POSIX_FADV_DONTNEED took 7.5-8.2 us of CPU
- * per file, and the next files' write() cost the same without it, 13.5-14.2
- * against 14.1-14.8 us). Larger files still hand their pages back. */
-#define DROP_MIN (64u * 1024)
 
 static EVP_MD *sha256_md;
 
@@ -58,56 +45,25 @@ static void *hash_main(void *arg)
 	return NULL;
 }
 
-/* Once [from, to) has reached the disk, its pages leave the page cache.
- * Why: this VM's balloon takes free guest memory back, so every fresh
- * page-cache page faults in the host when first written; an upload that
- * leaves its pages cached makes the next uploads write into fresh pages
- * (measured: 16 MiB files written in 256 KiB writes cost 29 ms of CPU each
- * with a growing page cache, 9 ms when written pages are dropped, whose
- * memory the next writes reuse). Only a hint: errors surface at
- * fdatasync. */
-static void drop_written(int fd, uint64_t from, uint64_t to)
-{
-	sync_file_range(fd, (off_t)from, (off_t)(to - from),
-			SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
-			SYNC_FILE_RANGE_WAIT_AFTER);
-	posix_fadvise(fd, (off_t)from, (off_t)(to - from), POSIX_FADV_DONTNEED);
-}
-
+/* Hands every chunk to the backend, then tells it the stream ended (the
+ * local backend fdatasyncs there, RADOS waits for its writes). */
 static void *write_main(void *arg)
 {
 	struct pipeline *p = arg;
-	int fd = p->tmp.fd;
-	uint64_t started = 0, dropped = 0; /* writeback started / dropped up to */
 	const char *data;
 	size_t len;
 	int ret, err = 0;
 
 	pthread_setname_np(pthread_self(), "up-write");
 	while ((ret = chunkq_next(&p->q, READER_WRITE, &data, &len)) == 1) {
-		err = io_write_all(fd, data, len);
+		err = store_upload_write(p->up, data, len);
 		chunkq_release(&p->q, READER_WRITE);
 		if (err)
 			break;
 		p->written += len;
-		if (p->written - started >= WRITEBACK_STEP) {
-			/* This window first, so the disk has work while the
-			 * previous one is waited for. */
-			sync_file_range(fd, (off_t)started,
-					(off_t)(p->written - started),
-					SYNC_FILE_RANGE_WRITE);
-			if (started > dropped)
-				drop_written(fd, dropped, started);
-			dropped = started;
-			started = p->written;
-		}
 	}
-	if (!err && ret == 0) {
-		if (fdatasync(fd) < 0)
-			err = -errno;
-		else if (p->written >= DROP_MIN) /* clean: hand pages back */
-			posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-	}
+	if (!err && ret == 0)
+		err = store_upload_finish(p->up);
 	if (err) {
 		/* Stop the producer and the hash thread: the upload failed. */
 		p->write_err = err;
@@ -163,13 +119,12 @@ static int pipeline_spawn(struct pipeline *p)
 	return 0;
 }
 
-int pipeline_start(struct pipeline *p, struct storage *store,
+int pipeline_start(struct pipeline *p, struct store_backend *store,
 		   const char *token)
 {
 	int err;
 
 	memset(p, 0, sizeof(*p));
-	p->tmp.fd = -1;
 	p->store = store;
 	err = chunkq_init(&p->q, PIPELINE_SLOTS, PIPELINE_CHUNK, 2);
 	if (err)
@@ -179,7 +134,7 @@ int pipeline_start(struct pipeline *p, struct storage *store,
 		err = -ENOMEM;
 		goto destroy;
 	}
-	err = storage_tmp_create(store, token, &p->tmp);
+	err = store_upload_open(store, token, &p->up);
 	if (err)
 		goto destroy;
 	return 0;
@@ -250,22 +205,35 @@ int pipeline_finish(struct pipeline *p, char sha256_hex[65], uint64_t *size)
 	return 0;
 }
 
-int pipeline_commit(struct pipeline *p, const char *final)
+int pipeline_commit(struct pipeline *p, const struct store_key *key,
+		    char locator[STORE_LOCATOR_MAX])
 {
-	return storage_tmp_commit(p->store, &p->tmp, final);
+	return store_upload_publish(p->up, key, locator);
 }
 
-void pipeline_destroy(struct pipeline *p)
+void pipeline_keep(struct pipeline *p)
 {
+	if (p->up)
+		store_upload_close(p->up);
+	p->up = NULL;
+}
+
+int pipeline_destroy(struct pipeline *p)
+{
+	int err = 0;
+
 	if (!p->store)
-		return; /* never started, or already destroyed */
+		return 0; /* never started, or already destroyed */
 	if (p->hash_started || p->write_started) {
 		chunkq_abort(&p->q, -ECANCELED);
 		pipeline_join(p);
 	}
-	storage_tmp_discard(p->store, &p->tmp);
+	if (p->up)
+		err = store_upload_abort(p->up);
+	p->up = NULL;
 	EVP_MD_CTX_free(p->md);
 	p->md = NULL;
 	chunkq_destroy(&p->q);
 	p->store = NULL;
+	return err;
 }

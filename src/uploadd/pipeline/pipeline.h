@@ -1,7 +1,7 @@
 /* One upload's pipeline: the connection thread copies each piece of the
  * file once into a chunk queue; a hash thread ("up-hash", SHA-256 with
  * OpenSSL EVP) and a writer thread ("up-write", the upload's file in the
- * storage directory, fdatasync at the end) consume every chunk in parallel.
+ * storage backend: store/backend.h) consume every chunk in parallel.
  *
  * Both threads are created for this upload and named, on purpose: they are
  * what taskscope observes. They start with the first full chunk, or at the
@@ -11,16 +11,16 @@
  * wakes it. Memory is bounded by the queue (PIPELINE_SLOTS x
  * PIPELINE_CHUNK), whatever the file size.
  *
- * The writer hands the page cache back as the file reaches the disk (see
- * pipeline.c): on this VM, fresh page-cache pages cost more to fill than
- * the data costs to hash. Files under 64 KiB keep their few pages: the
- * hand-back would cost more. Both threads run on stacks recycled between
- * uploads (stackpool.h).
+ * The writer issues the backend's writes (the local directory's write(2)s
+ * and fdatasync, RADOS's pipelined aio writes), so the connection thread
+ * never waits for storage while the body arrives. Both threads run on
+ * stacks recycled between uploads (stackpool.h).
  *
  * Life cycle, all calls from the upload's connection thread:
- * pipeline_start -> pipeline_write* -> pipeline_finish -> pipeline_commit,
- * and pipeline_destroy (idempotent) always at the end: on a failure or a
- * client abort it stops both threads, joins them and discards the file.
+ * pipeline_start -> pipeline_write* -> pipeline_finish -> pipeline_commit
+ * -> pipeline_keep (once the metadata is in Redis), and pipeline_destroy
+ * (idempotent) always at the end: on a failure or a client abort it stops
+ * both threads, joins them and removes what the backend wrote.
  */
 #ifndef UPLOADD_PIPELINE_H
 #define UPLOADD_PIPELINE_H
@@ -32,6 +32,7 @@
 #include <openssl/evp.h>
 
 #include "uploadd/pipeline/chunkq.h"
+#include "uploadd/store/backend.h"
 #include "uploadd/store/storage.h"
 
 #define PIPELINE_CHUNK (256u * 1024) /* bytes per queue slot */
@@ -39,8 +40,8 @@
 
 struct pipeline {
 	struct chunkq q;
-	struct storage *store;        /* not owned */
-	struct storage_tmp tmp;       /* the file until committed */
+	struct store_backend *store;  /* not owned */
+	struct store_upload *up;      /* the backend's handle until kept */
 	pthread_t hash_thread, write_thread;
 	void *hash_stack, *write_stack; /* stackpool.h, until joined */
 	bool hash_started, write_started;
@@ -60,10 +61,10 @@ int pipeline_global_init(void);
 /* Releases what pipeline_global_init() took, and recycled buffers. */
 void pipeline_global_cleanup(void);
 
-/* Creates the upload's file (see storage_tmp_create) for token; the threads
- * start with the first chunk. Returns 0 or -errno; on failure nothing is
- * left on disk. p may be zeroed or destroyed before. */
-int pipeline_start(struct pipeline *p, struct storage *store,
+/* Opens the backend's upload handle for token; the threads start with
+ * the first chunk. Returns 0 or -errno; on failure nothing is left
+ * behind. p may be zeroed or destroyed before. */
+int pipeline_start(struct pipeline *p, struct store_backend *store,
 		   const char *token);
 
 /* Copies len bytes into the queue, blocking while it is full (the slower
@@ -75,17 +76,24 @@ int pipeline_write(struct pipeline *p, const char *data, size_t len);
  * did, waits for the hash and the writer (which fdatasyncs), and stores the
  * digest as 64 hex digits in sha256_hex and the byte count in *size.
  * Returns 0, the writer's -errno or -EAGAIN (a thread could not start). The
- * file stays until commit or pipeline_destroy. */
+ * bytes stay until pipeline_keep or pipeline_destroy. */
 int pipeline_finish(struct pipeline *p, char sha256_hex[65], uint64_t *size);
 
-/* After pipeline_finish: makes the file the object final, durably and
- * never replacing (storage_tmp_commit). Returns 0 or -errno (the file is
- * left for pipeline_destroy to discard). */
-int pipeline_commit(struct pipeline *p, const char *final);
+/* After pipeline_finish: makes the bytes durable and readable under the
+ * locator for key, written to locator (store_upload_publish). Returns 0
+ * or -errno (the bytes are left for pipeline_destroy to remove). */
+int pipeline_commit(struct pipeline *p, const struct store_key *key,
+		    char locator[STORE_LOCATOR_MAX]);
 
-/* Stops and joins the threads if still running, closes the file and
- * removes its temp name if it has one, frees everything. Safe on a zeroed pipeline
- * (never started), after a failed start, after commit, and twice. */
-void pipeline_destroy(struct pipeline *p);
+/* The metadata names the bytes: keep them (pipeline_destroy then only
+ * frees). */
+void pipeline_keep(struct pipeline *p);
+
+/* Stops and joins the threads if still running, removes what the backend
+ * wrote unless kept, frees everything. Returns 0, or -errno when the
+ * backend could not remove everything (the orphan sweep will). Safe on a
+ * zeroed pipeline (never started), after a failed start, after keep, and
+ * twice. */
+int pipeline_destroy(struct pipeline *p);
 
 #endif

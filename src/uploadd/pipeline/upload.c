@@ -43,6 +43,7 @@ struct upload {
 	bool known_length;         /* the client sent Content-Length */
 	uint64_t content_length;   /* its value when known_length */
 	bool locked;               /* we hold lock:<filename>:<version> */
+	bool registered;           /* our intent is in Redis (redis_store.h) */
 	bool committed;
 	unsigned status;           /* the outcome, 0 while undecided */
 	char detail[512];          /* the error sentence for the body */
@@ -50,16 +51,33 @@ struct upload {
 	uint64_t *bytes_in;        /* the request's counter */
 };
 
-/* Releases the lock now, so a retry need not wait for the TTL. */
-static void upload_unlock(struct upload *up)
+/* Releases the lock now, so a retry need not wait for the TTL, and the
+ * intent when forget (the backend removed everything the upload wrote;
+ * otherwise the sweep will, and needs the intent to find it). */
+static void upload_release(struct upload *up, bool forget)
 {
-	if (!up->locked)
+	if (!up->locked && !up->registered)
 		return;
-	up->locked = false;
-	if (rstore_unlock(up->mp.filename, up->mp.version, up->token) < 0)
+	if (rstore_release(up->locked ? up->mp.filename : NULL, up->mp.version,
+			   up->token, forget) < 0)
 		log_warn("lock on \"%s\" version \"%s\" not released (it "
 			 "expires after --lock-ttl): %s", up->mp.filename,
 			 up->mp.version, rstore_strerror());
+	up->locked = false;
+	up->registered = false;
+}
+
+/* Removes what the backend wrote, then lets go of the lock and intent. */
+static void upload_undo(struct upload *up)
+{
+	int err = pipeline_destroy(&up->pipe);
+
+	if (err)
+		log_warn("could not remove all an aborted upload of \"%s\" "
+			 "version \"%s\" wrote to %s: %s (the orphan sweep "
+			 "will)", up->mp.filename, up->mp.version,
+			 up->srv->store->where, strerror(-err));
+	upload_release(up, err == 0);
 }
 
 /* Decides a failed outcome (the first one wins), and undoes what the
@@ -77,8 +95,7 @@ static void upload_fail(struct upload *up, unsigned status, const char *fmt, ...
 	va_end(ap);
 	up->discard_until = up->known_length ? UINT64_MAX :
 			    *up->bytes_in + DISCARD_MAX;
-	pipeline_destroy(&up->pipe);
-	upload_unlock(up);
+	upload_undo(up);
 }
 
 /* Maps a storage error to 507 (full), 503 (no thread) or 500. */
@@ -99,8 +116,8 @@ static void upload_fail_storage(struct upload *up, const char *what, int err)
 		upload_fail(up, MHD_HTTP_INTERNAL_SERVER_ERROR,
 			    "cannot %s: %s", what, strerror(-err));
 	if (err != -ENOSPC && err != -EDQUOT)
-		log_err("cannot %s in %s: %s (check the storage directory)",
-			what, up->srv->store.path, strerror(-err));
+		log_err("cannot %s in %s: %s (check the storage)",
+			what, up->srv->store->where, strerror(-err));
 }
 
 static void upload_fail_redis(struct upload *up)
@@ -113,7 +130,12 @@ static void upload_fail_redis(struct upload *up)
 /* Maps a lock or commit answer that is not RSTORE_OK to the outcome. */
 static void upload_fail_conflict(struct upload *up, int r)
 {
-	if (r == RSTORE_EXISTS)
+	if (r == RSTORE_LOST)
+		upload_fail(up, MHD_HTTP_SERVICE_UNAVAILABLE,
+			    "the upload's lock was lost (the metadata store "
+			    "failed over or the lock expired); nothing was "
+			    "stored, try again");
+	else if (r == RSTORE_EXISTS)
 		upload_fail(up, MHD_HTTP_CONFLICT,
 			    "version \"%s\" of \"%s\" already exists (versions "
 			    "are immutable)", up->mp.version, up->mp.filename);
@@ -136,20 +158,23 @@ static int upload_lock(struct upload *up)
 		return -1;
 	}
 	up->locked = true;
+	up->registered = true;
 	clock_gettime(CLOCK_MONOTONIC, &up->lock_time);
 	return 0;
 }
 
 /* Renews the lock when a third of its TTL has passed: a long upload keeps
- * it, a crashed server loses it after one TTL. */
+ * it, a crashed server loses it after one TTL; the intent's heartbeat
+ * moves with it (the sweep leaves uploads with a recent one alone). */
 static int upload_refresh_lock(struct upload *up)
 {
 	unsigned ttl = up->srv->cfg->lock_ttl_ms;
 	int r;
 
-	if (!up->locked || http_elapsed(&up->lock_time) * 1000 < ttl / 3)
+	if (!up->registered || http_elapsed(&up->lock_time) * 1000 < ttl / 3)
 		return 0;
-	r = rstore_refresh(up->mp.filename, up->mp.version, up->token, ttl);
+	r = rstore_refresh(up->locked ? up->mp.filename : NULL,
+			   up->mp.version, up->token, ttl);
 	if (r == RSTORE_NOT_FOUND) {
 		up->locked = false;
 		upload_fail(up, MHD_HTTP_CONFLICT,
@@ -198,11 +223,23 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind,
 		return MHD_NO;
 	}
 	if (ev & MP_EV_FILE_BEGIN) {
-		/* Names first: 409 now rather than after the whole file. */
-		if (mp_names_ready(&up->mp) && !body_in_hand(up) &&
-		    upload_lock(up) < 0)
-			return MHD_NO;
-		err = pipeline_start(&up->pipe, &up->srv->store, up->token);
+		bool early = up->srv->store->ops->writes_before_publish;
+
+		/* Names first: 409 now rather than after the whole file. A
+		 * backend whose writes are durable at once needs the intent
+		 * in Redis before the first one, names or not. */
+		if (mp_names_ready(&up->mp) && (early || !body_in_hand(up))) {
+			if (upload_lock(up) < 0)
+				return MHD_NO;
+		} else if (early) {
+			if (rstore_register(up->token) < 0) {
+				upload_fail_redis(up);
+				return MHD_NO;
+			}
+			up->registered = true;
+			clock_gettime(CLOCK_MONOTONIC, &up->lock_time);
+		}
+		err = pipeline_start(&up->pipe, up->srv->store, up->token);
 		if (err) {
 			upload_fail_storage(up, "create a temp file", err);
 			return MHD_NO;
@@ -237,9 +274,13 @@ static int upload_commit_meta(struct upload *up, int64_t t, bool *unknown)
 	struct timespec start;
 	int r = rstore_commit(&up->meta, up->token, t);
 
-	*unknown = r == -ETIMEDOUT || r == -ECONNRESET || r == -EIO;
+	*unknown = r == -ETIMEDOUT || r == -ECONNRESET || r == -EIO ||
+		   r == -ECONNREFUSED;
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (*unknown && http_elapsed(&start) * 1000 < COMMIT_RESOLVE_MS) {
+	/* Unreplicated: asking again rewrites the same hash and WAITs again
+	 * (a replica resyncing after a failover catches up meanwhile). */
+	while ((*unknown || r == RSTORE_UNREPLICATED) &&
+	       http_elapsed(&start) * 1000 < COMMIT_RESOLVE_MS) {
 		nanosleep(&pause, NULL);
 		r = rstore_commit(&up->meta, up->token, t);
 		*unknown = r < 0;
@@ -259,6 +300,8 @@ static int64_t now_ms(void)
 static void upload_finish(struct upload *up)
 {
 	struct file_meta *m = &up->meta;
+	const struct store_key key = { up->mp.filename, up->mp.version,
+				       up->token };
 	char sha[SHA256_HEX_LEN + 1];
 	int64_t t = now_ms();
 	enum MHD_Result whole = MHD_destroy_post_processor(up->pp);
@@ -290,37 +333,41 @@ static void upload_finish(struct upload *up)
 	snprintf(m->version, sizeof(m->version), "%s", up->mp.version);
 	memcpy(m->sha256, sha, sizeof(m->sha256));
 	meta_format_time(t, m->uploaded_at);
-	err = storage_object_name(m->filename, m->version, up->token, m->path);
-	if (!err)
-		err = pipeline_commit(&up->pipe, m->path);
+	/* The intent must be in Redis before anything can be reachable. */
+	if (!up->locked && upload_lock(up) < 0)
+		return;
+	err = pipeline_commit(&up->pipe, &key, m->path);
 	if (err) {
 		upload_fail_storage(up, "commit the file", err);
 		return;
 	}
 	r = upload_commit_meta(up, t, &unknown);
-	if (r != RSTORE_OK && unknown) {
-		/* Perhaps recorded: keep the file it would name (an orphan at
-		 * worst, never metadata without its file). */
+	if (r == RSTORE_OK) {
+		pipeline_keep(&up->pipe);
+		up->committed = true;
+		up->locked = up->registered = false; /* the commit took them */
+		up->status = MHD_HTTP_CREATED;
+		return;
+	}
+	if (unknown || r == RSTORE_UNREPLICATED) {
+		/* Perhaps recorded, or recorded on a master whose replicas
+		 * have not said so: keep the bytes it would name (an orphan
+		 * at worst, which the sweep removes once Redis says the
+		 * upload never committed; never metadata without its file). */
+		pipeline_keep(&up->pipe);
+		up->locked = false;
+		up->registered = false; /* the sweep decides now */
 		log_warn("the metadata of \"%s\" version \"%s\" may or may not "
-			 "be in Redis (%s); kept %s/%s (delete it if Redis has "
-			 "no file:%s:%s)", m->filename, m->version,
-			 rstore_strerror(), up->srv->store.path, m->path,
-			 m->filename, m->version);
+			 "survive (%s); kept %s in %s", m->filename, m->version,
+			 rstore_strerror(), m->path, up->srv->store->where);
 		upload_fail(up, MHD_HTTP_SERVICE_UNAVAILABLE, "metadata store "
 			    "unavailable while recording the upload (%s): it may "
 			    "or may not be stored; GET its /meta to know",
 			    rstore_strerror());
 		return;
 	}
-	if (r != RSTORE_OK) {
-		/* Not recorded, so not stored: take the file back out. */
-		storage_remove(&up->srv->store, m->path);
-		upload_fail_conflict(up, r);
-		return;
-	}
-	up->committed = true;
-	up->locked = false; /* the commit script deleted it */
-	up->status = MHD_HTTP_CREATED;
+	/* Not recorded, so not stored: upload_fail takes the bytes back. */
+	upload_fail_conflict(up, r);
 }
 
 /* Queues the answer for the decided outcome. */
@@ -365,8 +412,7 @@ static void upload_cleanup(struct request *rq, bool aborted)
 
 	if (up->pp)
 		MHD_destroy_post_processor(up->pp);
-	pipeline_destroy(&up->pipe);
-	upload_unlock(up);
+	upload_undo(up);
 	metrics_upload_end(aborted && !rq->status ? 0 : rq->status,
 			   up->committed ? up->meta.size : 0,
 			   http_elapsed(&rq->start));

@@ -1,5 +1,11 @@
 /* Pooled, thread-local hiredis connections for the connection threads.
  *
+ * The server is a fixed host:port or the master a Sentinel group names
+ * (sentinel.h); with Sentinel, every command that fails for want of a
+ * master (connection lost, refused, READONLY) is sent again to the new
+ * master for up to failover_wait_ms, which is safe because every command
+ * uploadd sends is idempotent.
+ *
  * A thread keeps one connection for as long as it lives (thread local),
  * taken from and returned to a small idle pool, so a new MHD connection
  * thread usually reuses a connection. Connect and command timeouts are set
@@ -30,6 +36,9 @@ struct redis_config {
 	const char *password;        /* NULL: no AUTH; not copied */
 	unsigned connect_timeout_ms;
 	unsigned timeout_ms;         /* per command */
+	const char *sentinels;       /* "HOST:PORT,..." or NULL: host/port */
+	const char *master_name;     /* with sentinels */
+	unsigned failover_wait_ms;   /* with sentinels: retry this long */
 };
 
 /* A Lua script and the SHA-1 Redis knows it by. */
@@ -57,6 +66,23 @@ int rconn_script_prepare(struct redis_script *s);
 redisReply *rconn_command(int argc, const char **argv, const size_t *len,
 			  int *err);
 
+/* Runs one command on the connection the thread's last command used,
+ * without reconnecting or retrying (WAIT must follow its write on the same
+ * connection). Returns the reply or NULL with *err set. */
+redisReply *rconn_command_here(int argc, const char **argv,
+			       const size_t *len, int *err);
+
+/* Runs a script (EVALSHA, then EVAL after NOSCRIPT). Returns its reply
+ * (caller frees; never an error reply: those become -EPROTO) or NULL with
+ * *err set. */
+redisReply *rconn_script_reply(struct redis_script *s, int nkeys,
+			       const char **keys, int nargs, const char **args,
+			       int *err);
+
+/* Sets the thread's description of a failure that is not an error of the
+ * connection (rconn_strerror() then returns it). */
+void rconn_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Runs a script (EVALSHA, then EVAL after NOSCRIPT) that returns an
  * integer. Returns it (>= 0), or -errno. */
 int rconn_script(struct redis_script *s, int nkeys, const char **keys,
@@ -78,7 +104,8 @@ int rconn_protocol_failed(const char *fmt, ...)
 /* The calling thread's description of its last failure: one line. */
 const char *rconn_strerror(void);
 
-/* "host:port" of the configured server, for messages. */
+/* The server for messages: "host:port" of the thread's last connection,
+ * or the configured server. */
 const char *rconn_server(void);
 
 #endif

@@ -7,65 +7,157 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "uploadd/debug/metrics.h"
 #include "uploadd/store/redis_conn.h"
 
 #define KEY_MAX (FILENAME_MAX_LEN + VERSION_MAX_LEN + 16)
 
+/* The registry's keys for this backend (rstore_init). */
+static char inflight_key[STORE_ID_MAX + 16], dead_key[STORE_ID_MAX + 16];
+static unsigned min_replicas, wait_ms;
+
 /* Returns 1 when the file exists; 0 when the lock is now ours (taken by
- * SET NX PX, or already held by this token: a retried call); 2 when someone
- * else holds it. KEYS: file, lock. ARGV: token, ttl_ms. */
+ * SET NX PX, or already held by this token: a retried call) and the
+ * upload's intent is registered with its names; 2 when someone else holds
+ * it. Time is Redis's own (TIME), so every instance ages intents on one
+ * clock. KEYS: file, lock, inflight, upload. ARGV: token, ttl_ms,
+ * filename, version. */
 static struct redis_script lock_script = { "lock",
 	"if redis.call('EXISTS', KEYS[1]) == 1 then return 1 end\n"
-	"if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then\n"
-	"  return 0\n"
-	"end\n"
-	"if redis.call('GET', KEYS[2]) == ARGV[1] then\n"
+	"local t = redis.call('TIME')\n"
+	"local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
+	"if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then\n"
+	"  if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 2 end\n"
 	"  redis.call('PEXPIRE', KEYS[2], ARGV[2])\n"
-	"  return 0\n"
 	"end\n"
-	"return 2\n", "" };
+	"redis.call('ZADD', KEYS[3], now, ARGV[1])\n"
+	"redis.call('HSET', KEYS[4], 'filename', ARGV[3], 'version', ARGV[4])\n"
+	"return 0\n", "" };
+
+/* Registers an upload whose names are not known yet (its file part came
+ * first). KEYS: inflight. ARGV: token. */
+static struct redis_script register_script = { "register",
+	"local t = redis.call('TIME')\n"
+	"redis.call('ZADD', KEYS[1], t[1] * 1000 + math.floor(t[2] / 1000),\n"
+	"  ARGV[1])\n"
+	"return 0\n", "" };
 
 /* Returns 2 when another token holds the lock; 1 when the version exists
- * with another object; 0 when stored (now, or before by this token).
- * KEYS: file, lock, versions. ARGV: token, filename, version, sha256, size,
- * path, uploaded_at, score. */
+ * with another upload's object; 3 when this upload's intent is gone (the
+ * sweep took it, or a failover lost it: its bytes may be removed, so it
+ * must not be recorded); 0 when stored (now, or before by this token: the
+ * hash is rewritten so the WAIT that follows covers it). KEYS: file, lock,
+ * versions, inflight, upload. ARGV: token, filename, version, sha256,
+ * size, path, uploaded_at, score. */
 static struct redis_script commit_script = { "commit",
 	"local h = redis.call('GET', KEYS[2])\n"
 	"if h and h ~= ARGV[1] then return 2 end\n"
 	"local p = redis.call('HGET', KEYS[1], 'path')\n"
-	"if p then if p == ARGV[6] then return 0 end return 1 end\n"
+	"if p then\n"
+	"  if p ~= ARGV[6] then return 1 end\n"
+	"  redis.call('HSET', KEYS[1], 'path', p)\n"
+	"  return 0\n"
+	"end\n"
+	"if not redis.call('ZSCORE', KEYS[4], ARGV[1]) then return 3 end\n"
 	"redis.call('HSET', KEYS[1], 'filename', ARGV[2], 'version', ARGV[3],\n"
 	"  'sha256', ARGV[4], 'size', ARGV[5], 'path', ARGV[6],\n"
-	"  'uploaded_at', ARGV[7])\n"
+	"  'uploaded_at', ARGV[7], 'token', ARGV[1])\n"
 	"redis.call('ZADD', KEYS[3], ARGV[8], ARGV[3])\n"
+	"redis.call('ZREM', KEYS[4], ARGV[1])\n"
+	"redis.call('DEL', KEYS[5])\n"
 	"if h then redis.call('DEL', KEYS[2]) end\n"
 	"return 0\n", "" };
 
-/* Compare-token-and-delete. KEYS: lock. ARGV: token. */
-static struct redis_script unlock_script = { "unlock",
+/* Compare-token-and-delete of the lock; with ARGV[2] == '1' the intent
+ * goes too (the backend removed everything). KEYS: lock, inflight, upload.
+ * ARGV: token, forget. */
+static struct redis_script release_script = { "release",
 	"if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
-	"  return redis.call('DEL', KEYS[1])\n"
+	"  redis.call('DEL', KEYS[1])\n"
+	"end\n"
+	"if ARGV[2] == '1' then\n"
+	"  redis.call('ZREM', KEYS[2], ARGV[1])\n"
+	"  redis.call('DEL', KEYS[3])\n"
 	"end\n"
 	"return 0\n", "" };
 
-/* Returns 1 when extended, 0 when the lock is not ours any more.
- * KEYS: lock. ARGV: token, ttl_ms. */
+/* Returns 1 when extended, 0 when the lock is not ours any more; either
+ * way the intent's heartbeat (its score) moves to now if it is still
+ * registered. KEYS: lock (or "" when unlocked), inflight. ARGV: token,
+ * ttl_ms. */
 static struct redis_script refresh_script = { "refresh",
+	"local t = redis.call('TIME')\n"
+	"redis.call('ZADD', KEYS[2], 'XX', t[1] * 1000 + math.floor(t[2] / 1000),\n"
+	"  ARGV[1])\n"
+	"if KEYS[1] == '' then return 1 end\n"
 	"if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
 	"  return redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
 	"end\n"
 	"return 0\n", "" };
 
-int rstore_init(const struct redis_config *c)
+/* The sweep's claim (see sweep.h for the rule): every intent whose
+ * heartbeat is older than ARGV[1] ms and whose lock is not held by its
+ * token moves to the dead set, after which its commit can never succeed
+ * (the commit script wants the intent); one that committed already (the
+ * metadata carries its token) is just dropped. Returns the number newly
+ * claimed, then token, filename, version for up to ARGV[2] dead entries
+ * (this sweep's and any an earlier sweep could not finish). Other keys are
+ * read by name: a single Redis or a Sentinel group, not Redis Cluster.
+ * KEYS: inflight, dead. ARGV: grace_ms, limit. */
+static struct redis_script claim_script = { "claim",
+	"local t = redis.call('TIME')\n"
+	"local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
+	"local limit = tonumber(ARGV[2])\n"
+	"local cand = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf',\n"
+	"  now - tonumber(ARGV[1]), 'LIMIT', 0, limit)\n"
+	"local claimed = 0\n"
+	"for _, tok in ipairs(cand) do\n"
+	"  local n = redis.call('HMGET', 'upload:' .. tok, 'filename', 'version')\n"
+	"  local live, done = false, false\n"
+	"  if n[1] and n[2] then\n"
+	"    local k = n[1] .. ':' .. n[2]\n"
+	"    live = redis.call('GET', 'lock:' .. k) == tok\n"
+	"    done = redis.call('HGET', 'file:' .. k, 'token') == tok\n"
+	"  end\n"
+	"  if done then\n"
+	"    redis.call('ZREM', KEYS[1], tok)\n"
+	"    redis.call('DEL', 'upload:' .. tok)\n"
+	"  elseif not live then\n"
+	"    redis.call('ZREM', KEYS[1], tok)\n"
+	"    redis.call('ZADD', KEYS[2], now, tok)\n"
+	"    claimed = claimed + 1\n"
+	"  end\n"
+	"end\n"
+	"local out = { claimed }\n"
+	"for _, tok in ipairs(redis.call('ZRANGE', KEYS[2], 0, limit - 1)) do\n"
+	"  local n = redis.call('HMGET', 'upload:' .. tok, 'filename', 'version')\n"
+	"  out[#out + 1] = tok\n"
+	"  out[#out + 1] = n[1] or ''\n"
+	"  out[#out + 1] = n[2] or ''\n"
+	"end\n"
+	"return out\n", "" };
+
+/* The sweep removed a dead upload's bytes. KEYS: dead, upload. ARGV:
+ * token. */
+static struct redis_script forget_script = { "forget",
+	"redis.call('ZREM', KEYS[1], ARGV[1])\n"
+	"redis.call('DEL', KEYS[2])\n"
+	"return 0\n", "" };
+
+int rstore_init(const struct redis_config *c, const char *backend_id,
+		unsigned replicas, unsigned replica_wait_ms)
 {
+	struct redis_script *all[] = { &lock_script, &register_script,
+		&commit_script, &release_script, &refresh_script,
+		&claim_script, &forget_script };
 	int err;
 
-	if ((err = rconn_script_prepare(&lock_script)) ||
-	    (err = rconn_script_prepare(&commit_script)) ||
-	    (err = rconn_script_prepare(&unlock_script)) ||
-	    (err = rconn_script_prepare(&refresh_script)))
-		return err;
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if ((err = rconn_script_prepare(all[i])))
+			return err;
+	snprintf(inflight_key, sizeof(inflight_key), "inflight:%s", backend_id);
+	snprintf(dead_key, sizeof(dead_key), "orphans:%s", backend_id);
+	min_replicas = replicas;
+	wait_ms = replica_wait_ms;
 	return rconn_init(c);
 }
 
@@ -88,63 +180,6 @@ static void make_key(char *out, const char *kind, const char *filename,
 		snprintf(out, KEY_MAX, "%s:%s", kind, filename);
 }
 
-int rstore_lock(const char *filename, const char *version, const char *token,
-		unsigned ttl_ms)
-{
-	char fkey[KEY_MAX], lkey[KEY_MAX], ttl[16];
-	const char *keys[] = { fkey, lkey }, *args[] = { token, ttl };
-	int ret;
-
-	make_key(fkey, "file", filename, version);
-	make_key(lkey, "lock", filename, version);
-	snprintf(ttl, sizeof(ttl), "%u", ttl_ms);
-	ret = rconn_script(&lock_script, 2, keys, 2, args);
-	return ret == 1 ? RSTORE_EXISTS : ret == 2 ? RSTORE_LOCKED : ret;
-}
-
-int rstore_refresh(const char *filename, const char *version,
-		   const char *token, unsigned ttl_ms)
-{
-	char lkey[KEY_MAX], ttl[16];
-	const char *keys[] = { lkey }, *args[] = { token, ttl };
-	int ret;
-
-	make_key(lkey, "lock", filename, version);
-	snprintf(ttl, sizeof(ttl), "%u", ttl_ms);
-	ret = rconn_script(&refresh_script, 1, keys, 2, args);
-	return ret == 1 ? RSTORE_OK : ret == 0 ? RSTORE_NOT_FOUND : ret;
-}
-
-int rstore_unlock(const char *filename, const char *version,
-		  const char *token)
-{
-	char lkey[KEY_MAX];
-	const char *keys[] = { lkey }, *args[] = { token };
-	int ret;
-
-	make_key(lkey, "lock", filename, version);
-	ret = rconn_script(&unlock_script, 1, keys, 1, args);
-	return ret < 0 ? ret : RSTORE_OK;
-}
-
-int rstore_commit(const struct file_meta *m, const char *token,
-		  int64_t score_ms)
-{
-	char fkey[KEY_MAX], lkey[KEY_MAX], vkey[KEY_MAX], size[24], score[24];
-	const char *keys[] = { fkey, lkey, vkey };
-	const char *args[] = { token, m->filename, m->version, m->sha256, size,
-			       m->path, m->uploaded_at, score };
-	int ret;
-
-	make_key(fkey, "file", m->filename, m->version);
-	make_key(lkey, "lock", m->filename, m->version);
-	make_key(vkey, "versions", m->filename, NULL);
-	snprintf(size, sizeof(size), "%llu", (unsigned long long)m->size);
-	snprintf(score, sizeof(score), "%lld", (long long)score_ms);
-	ret = rconn_script(&commit_script, 3, keys, 8, args);
-	return ret == 1 ? RSTORE_EXISTS : ret == 2 ? RSTORE_LOCKED : ret;
-}
-
 /* Copies a bulk string reply into a fixed field; false if absent or too
  * long (the hash was not written by uploadd). */
 static bool copy_field(const redisReply *r, char *dst, size_t cap)
@@ -154,6 +189,189 @@ static bool copy_field(const redisReply *r, char *dst, size_t cap)
 	memcpy(dst, r->str, r->len);
 	dst[r->len] = '\0';
 	return true;
+}
+
+static void upload_key(char *out, const char *token)
+{
+	snprintf(out, KEY_MAX, "upload:%s", token);
+}
+
+int rstore_lock(const char *filename, const char *version, const char *token,
+		unsigned ttl_ms)
+{
+	char fkey[KEY_MAX], lkey[KEY_MAX], ukey[KEY_MAX], ttl[16];
+	const char *keys[] = { fkey, lkey, inflight_key, ukey };
+	const char *args[] = { token, ttl, filename, version };
+	int ret;
+
+	make_key(fkey, "file", filename, version);
+	make_key(lkey, "lock", filename, version);
+	upload_key(ukey, token);
+	snprintf(ttl, sizeof(ttl), "%u", ttl_ms);
+	ret = rconn_script(&lock_script, 4, keys, 4, args);
+	return ret == 1 ? RSTORE_EXISTS : ret == 2 ? RSTORE_LOCKED : ret;
+}
+
+int rstore_register(const char *token)
+{
+	const char *keys[] = { inflight_key }, *args[] = { token };
+	int ret = rconn_script(&register_script, 1, keys, 1, args);
+
+	return ret < 0 ? ret : RSTORE_OK;
+}
+
+int rstore_refresh(const char *filename, const char *version,
+		   const char *token, unsigned ttl_ms)
+{
+	char lkey[KEY_MAX], ttl[16];
+	const char *keys[] = { lkey, inflight_key }, *args[] = { token, ttl };
+	int ret;
+
+	if (filename)
+		make_key(lkey, "lock", filename, version);
+	else
+		lkey[0] = '\0';
+	snprintf(ttl, sizeof(ttl), "%u", ttl_ms);
+	ret = rconn_script(&refresh_script, 2, keys, 2, args);
+	return ret == 1 ? RSTORE_OK : ret == 0 ? RSTORE_NOT_FOUND : ret;
+}
+
+int rstore_release(const char *filename, const char *version,
+		   const char *token, bool forget)
+{
+	char lkey[KEY_MAX], ukey[KEY_MAX];
+	const char *keys[] = { lkey, inflight_key, ukey };
+	const char *args[] = { token, forget ? "1" : "0" };
+	int ret;
+
+	if (filename)
+		make_key(lkey, "lock", filename, version);
+	else
+		snprintf(lkey, sizeof(lkey), "lock:");
+	upload_key(ukey, token);
+	ret = rconn_script(&release_script, 3, keys, 2, args);
+	return ret < 0 ? ret : RSTORE_OK;
+}
+
+/* Waits until min_replicas replicas acknowledged this connection's writes
+ * (WAIT), for up to wait_ms. Returns RSTORE_OK, RSTORE_UNREPLICATED or
+ * -errno (connection lost: the caller asks again). */
+static int wait_replicas(void)
+{
+	char n[16], ms[16];
+	const char *argv[] = { "WAIT", n, ms };
+	size_t len[3];
+	redisReply *r;
+	int err = 0;
+	long long got;
+
+	if (min_replicas == 0)
+		return RSTORE_OK;
+	snprintf(n, sizeof(n), "%u", min_replicas);
+	snprintf(ms, sizeof(ms), "%u", wait_ms);
+	for (int i = 0; i < 3; i++)
+		len[i] = strlen(argv[i]);
+	r = rconn_command_here(3, argv, len, &err);
+	if (!r)
+		return err;
+	if (r->type != REDIS_REPLY_INTEGER) {
+		err = rconn_protocol_failed("Redis at %s answered WAIT with: %s",
+					    rconn_server(), r->type ==
+					    REDIS_REPLY_ERROR ? r->str :
+					    "an unexpected reply");
+		freeReplyObject(r);
+		return err;
+	}
+	got = r->integer;
+	freeReplyObject(r);
+	if (got >= (long long)min_replicas)
+		return RSTORE_OK;
+	rconn_note("Redis at %s: %lld of %u replica(s) acknowledged the "
+		   "metadata within %u ms (--redis-min-replicas, "
+		   "--redis-wait-timeout)", rconn_server(), got, min_replicas,
+		   wait_ms);
+	return RSTORE_UNREPLICATED;
+}
+
+int rstore_commit(const struct file_meta *m, const char *token,
+		  int64_t score_ms)
+{
+	char fkey[KEY_MAX], lkey[KEY_MAX], vkey[KEY_MAX], ukey[KEY_MAX];
+	char size[24], score[24];
+	const char *keys[] = { fkey, lkey, vkey, inflight_key, ukey };
+	const char *args[] = { token, m->filename, m->version, m->sha256, size,
+			       m->path, m->uploaded_at, score };
+	int ret;
+
+	make_key(fkey, "file", m->filename, m->version);
+	make_key(lkey, "lock", m->filename, m->version);
+	make_key(vkey, "versions", m->filename, NULL);
+	upload_key(ukey, token);
+	snprintf(size, sizeof(size), "%llu", (unsigned long long)m->size);
+	snprintf(score, sizeof(score), "%lld", (long long)score_ms);
+	ret = rconn_script(&commit_script, 5, keys, 8, args);
+	if (ret == 0)
+		return wait_replicas();
+	return ret == 1 ? RSTORE_EXISTS : ret == 2 ? RSTORE_LOCKED :
+	       ret == 3 ? RSTORE_LOST : ret;
+}
+
+int rstore_sweep_claim(unsigned grace_ms, unsigned limit,
+		       struct rstore_dead **out, size_t *n, unsigned *claimed)
+{
+	char grace[16], lim[16];
+	const char *keys[] = { inflight_key, dead_key }, *args[] = { grace, lim };
+	redisReply *r;
+	int err = 0;
+
+	*out = NULL;
+	*n = 0;
+	*claimed = 0;
+	snprintf(grace, sizeof(grace), "%u", grace_ms);
+	snprintf(lim, sizeof(lim), "%u", limit);
+	r = rconn_script_reply(&claim_script, 2, keys, 2, args, &err);
+	if (!r)
+		return err;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
+	    r->element[0]->type != REDIS_REPLY_INTEGER ||
+	    (r->elements - 1) % 3 != 0)
+		goto bad;
+	*claimed = (unsigned)r->element[0]->integer;
+	if (r->elements > 1) {
+		*out = calloc((r->elements - 1) / 3, sizeof(**out));
+		if (!*out) {
+			freeReplyObject(r);
+			return -ENOMEM;
+		}
+	}
+	for (size_t i = 1; i + 2 < r->elements; i += 3) {
+		struct rstore_dead *d = &(*out)[*n];
+
+		if (!copy_field(r->element[i], d->token, sizeof(d->token)) ||
+		    !copy_field(r->element[i + 1], d->filename,
+				sizeof(d->filename)) ||
+		    !copy_field(r->element[i + 2], d->version,
+				sizeof(d->version)))
+			continue; /* not ours: left for a person */
+		(*n)++;
+	}
+	freeReplyObject(r);
+	return RSTORE_OK;
+bad:
+	freeReplyObject(r);
+	return rconn_protocol_failed("Redis at %s gave an unexpected reply to "
+				     "the sweep's claim", rconn_server());
+}
+
+int rstore_sweep_forget(const char *token)
+{
+	char ukey[KEY_MAX];
+	const char *keys[] = { dead_key, ukey }, *args[] = { token };
+	int ret;
+
+	upload_key(ukey, token);
+	ret = rconn_script(&forget_script, 2, keys, 1, args);
+	return ret < 0 ? ret : RSTORE_OK;
 }
 
 /* Fills m from an HMGET reply of the six fields. Returns RSTORE_OK,

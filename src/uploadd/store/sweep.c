@@ -1,0 +1,122 @@
+/* The orphan sweep (see sweep.h). */
+#include "uploadd/store/sweep.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "uploadd/debug/metrics.h"
+#include "uploadd/store/redis_conn.h"
+#include "uploadd/store/redis_store.h"
+
+static pthread_t thread;
+static bool started, stopping;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static struct store_backend *backend;
+static unsigned interval, grace;
+
+int sweep_once(struct store_backend *b, unsigned grace_ms, unsigned *found,
+	       unsigned *removed)
+{
+	struct rstore_dead *dead = NULL;
+	size_t n = 0;
+	unsigned claimed = 0;
+	int err;
+
+	*found = *removed = 0;
+	err = rstore_sweep_claim(grace_ms, SWEEP_BATCH, &dead, &n, &claimed);
+	if (err < 0) {
+		metrics_sweep(false, 0, 0);
+		return err;
+	}
+	*found = claimed;
+	for (size_t i = 0; i < n; i++) {
+		const struct store_key k = { dead[i].filename, dead[i].version,
+					     dead[i].token };
+		char name[STORE_LOCATOR_MAX] = "";
+		unsigned gone = 0;
+		int rerr = store_sweep_remove(b, &k, &gone);
+
+		if (k.filename[0] && k.version[0])
+			store_locator(&k, name);
+		if (rerr < 0) {
+			log_warn("orphan sweep: cannot remove what the upload "
+				 "of \"%s\" version \"%s\" (token %s) left in %s: "
+				 "%s (tried again at the next sweep)",
+				 k.filename, k.version, k.token, b->where,
+				 strerror(-rerr));
+			continue;
+		}
+		*removed += gone;
+		log_err("orphan sweep: removed %u object(s) %s%s(token %s) of "
+			"an upload of \"%s\" version \"%s\" that never "
+			"committed, from %s", gone, name, name[0] ? " " : "",
+			k.token, k.filename, k.version, b->where);
+		if (rstore_sweep_forget(k.token) < 0)
+			log_warn("orphan sweep: cannot forget token %s: %s",
+				 k.token, rstore_strerror());
+	}
+	free(dead);
+	metrics_sweep(true, *found, *removed);
+	return 0;
+}
+
+static void *sweep_main(void *arg)
+{
+	(void)arg;
+	pthread_setname_np(pthread_self(), "up-sweep");
+	pthread_mutex_lock(&lock);
+	while (!stopping) {
+		unsigned found, removed;
+		struct timespec until;
+		int err;
+
+		pthread_mutex_unlock(&lock);
+		err = sweep_once(backend, grace, &found, &removed);
+		if (err < 0)
+			log_debug(1, "orphan sweep skipped: %s",
+				  rstore_strerror());
+		pthread_mutex_lock(&lock);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += interval;
+		while (!stopping &&
+		       pthread_cond_timedwait(&wake, &lock, &until) != ETIMEDOUT)
+			;
+	}
+	pthread_mutex_unlock(&lock);
+	/* This thread's Redis connection goes back to the pool on exit. */
+	return NULL;
+}
+
+int sweep_start(struct store_backend *b, unsigned interval_s,
+		unsigned grace_ms)
+{
+	int err;
+
+	backend = b;
+	interval = interval_s;
+	grace = grace_ms;
+	stopping = false;
+	err = pthread_create(&thread, NULL, sweep_main, NULL);
+	if (err)
+		return -err;
+	started = true;
+	return 0;
+}
+
+void sweep_stop(void)
+{
+	if (!started)
+		return;
+	pthread_mutex_lock(&lock);
+	stopping = true;
+	pthread_cond_signal(&wake);
+	pthread_mutex_unlock(&lock);
+	pthread_join(thread, NULL);
+	started = false;
+}
