@@ -11,16 +11,13 @@
 
 #include "common/log.h"
 #include "uploadd/debug/metrics.h"
+#include "uploadd/http/formdata.h"
 #include "uploadd/http/multipart.h"
 #include "uploadd/http/routes.h"
 #include "uploadd/pipeline/pipeline.h"
 #include "uploadd/store/meta.h"
 #include "uploadd/store/redis_store.h"
 
-/* Post-processor buffer: the most a field callback gets at once, and the
- * longest part head accepted. MHD callocs it per request: 64 KiB cost ~5 us
- * of zeroing per upload, for no gain in callbacks that cost far less. */
-#define PP_BUFFER (16u * 1024)
 /* Body bytes allowed beyond --max-upload-size: multipart framing and the
  * small fields, which multipart.c bounds to a few hundred bytes. */
 #define BODY_SLACK (64u * 1024)
@@ -33,7 +30,7 @@
 
 struct upload {
 	struct uploadd_server *srv;
-	struct MHD_PostProcessor *pp;
+	struct fp_parser fp;       /* the body's parts (formdata.h) */
 	struct mp_state mp;
 	struct pipeline pipe;
 	char token[UPLOAD_TOKEN_HEX + 1];
@@ -201,26 +198,20 @@ static bool body_in_hand(const struct upload *up)
 	return up->known_length && *up->bytes_in >= up->content_length;
 }
 
-/* The post processor's callback: one piece of one field. */
-static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind,
-				const char *key, const char *filename,
-				const char *content_type,
-				const char *transfer_encoding,
-				const char *data, uint64_t off, size_t size)
+/* The form-data splitter's callback: one piece of one field. Returns
+ * nonzero to stop the body's parsing (the outcome is then decided). */
+static int on_field(void *cls, const char *key, uint64_t off,
+		    const char *data, size_t size)
 {
 	struct upload *up = cls;
 	int ev, err;
 
-	(void)kind;
-	(void)filename; /* the client's name for its file is never used */
-	(void)content_type;
-	(void)transfer_encoding;
 	if (up->status)
-		return MHD_NO;
+		return 1;
 	ev = mp_feed(&up->mp, key, off, data, size);
 	if (ev < 0) {
 		upload_fail(up, MHD_HTTP_BAD_REQUEST, "%s", up->mp.detail);
-		return MHD_NO;
+		return 1;
 	}
 	if (ev & MP_EV_FILE_BEGIN) {
 		bool early = up->srv->store->ops->writes_before_publish;
@@ -230,11 +221,11 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind,
 		 * in Redis before the first one, names or not. */
 		if (mp_names_ready(&up->mp) && (early || !body_in_hand(up))) {
 			if (upload_lock(up) < 0)
-				return MHD_NO;
+				return 1;
 		} else if (early) {
 			if (rstore_register(up->token) < 0) {
 				upload_fail_redis(up);
-				return MHD_NO;
+				return 1;
 			}
 			up->registered = true;
 			clock_gettime(CLOCK_MONOTONIC, &up->lock_time);
@@ -242,7 +233,7 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind,
 		err = pipeline_start(&up->pipe, up->srv->store, up->token);
 		if (err) {
 			upload_fail_storage(up, "create a temp file", err);
-			return MHD_NO;
+			return 1;
 		}
 	}
 	if (ev & MP_EV_FILE_DATA) {
@@ -250,17 +241,17 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind,
 			upload_fail(up, MHD_HTTP_CONTENT_TOO_LARGE,
 				    "the file is larger than the limit of %"
 				    PRIu64 " bytes", up->srv->cfg->max_upload_size);
-			return MHD_NO;
+			return 1;
 		}
 		err = pipeline_write(&up->pipe, data, size);
 		if (err) {
 			upload_fail_storage(up, "write the file", err);
-			return MHD_NO;
+			return 1;
 		}
 		if (upload_refresh_lock(up) < 0)
-			return MHD_NO;
+			return 1;
 	}
-	return MHD_YES;
+	return 0;
 }
 
 /* Records the metadata. When Redis went away after the commit was sent,
@@ -304,14 +295,12 @@ static void upload_finish(struct upload *up)
 				       up->token };
 	char sha[SHA256_HEX_LEN + 1];
 	int64_t t = now_ms();
-	enum MHD_Result whole = MHD_destroy_post_processor(up->pp);
 	bool unknown;
 	int err, r;
 
-	up->pp = NULL;
-	if (whole != MHD_YES) {
+	if (fp_finish(&up->fp) < 0) {
 		upload_fail(up, MHD_HTTP_BAD_REQUEST, "malformed multipart body: "
-			    "it ends before its closing boundary");
+			    "%s", up->fp.error);
 		return;
 	}
 	if (mp_finish(&up->mp) < 0) {
@@ -410,8 +399,7 @@ static void upload_cleanup(struct request *rq, bool aborted)
 {
 	struct upload *up = rq->state;
 
-	if (up->pp)
-		MHD_destroy_post_processor(up->pp);
+	fp_free(&up->fp);
 	upload_undo(up);
 	metrics_upload_end(aborted && !rq->status ? 0 : rq->status,
 			   up->committed ? up->meta.size : 0,
@@ -471,10 +459,9 @@ static void upload_begin(struct upload *up, struct MHD_Connection *c)
 		return;
 	}
 	mp_init(&up->mp);
-	up->pp = MHD_create_post_processor(c, PP_BUFFER, on_field, up);
-	if (!up->pp)
+	if (fp_init(&up->fp, ct, on_field, up) < 0)
 		upload_fail(up, MHD_HTTP_BAD_REQUEST, "malformed multipart "
-			    "request: the Content-Type has no boundary");
+			    "request: %s", up->fp.error);
 }
 
 /* True when the body has averaged under --min-body-rate since
@@ -522,10 +509,9 @@ enum MHD_Result upload_handle(struct uploadd_server *srv,
 			upload_fail(up, MHD_HTTP_CONTENT_TOO_LARGE,
 				    "the body is larger than the limit of %" PRIu64
 				    " bytes per file", srv->cfg->max_upload_size);
-		if (!up->status &&
-		    MHD_post_process(up->pp, data, *size) != MHD_YES)
+		if (!up->status && fp_feed(&up->fp, data, *size) < 0)
 			upload_fail(up, MHD_HTTP_BAD_REQUEST,
-				    "malformed multipart body");
+				    "malformed multipart body: %s", up->fp.error);
 		/* Past an error the body is dropped, up to a bound. */
 		if (up->status && rq->bytes_in > up->discard_until)
 			return MHD_NO;
