@@ -211,10 +211,13 @@ int pipeline_commit(struct pipeline *p, const struct store_key *key,
 	return store_upload_publish(p->up, key, locator);
 }
 
-void pipeline_keep(struct pipeline *p)
+void pipeline_keep(struct pipeline *p, bool unsure)
 {
-	if (p->up)
+	if (p->up) {
+		if (unsure)
+			store_upload_unsure(p->up);
 		store_upload_close(p->up);
+	}
 	p->up = NULL;
 }
 

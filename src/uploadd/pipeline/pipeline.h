@@ -85,9 +85,10 @@ int pipeline_finish(struct pipeline *p, char sha256_hex[65], uint64_t *size);
 int pipeline_commit(struct pipeline *p, const struct store_key *key,
 		    char locator[STORE_LOCATOR_MAX]);
 
-/* The metadata names the bytes: keep them (pipeline_destroy then only
- * frees). */
-void pipeline_keep(struct pipeline *p);
+/* The metadata names the bytes, or may (unsure: the commit's outcome is
+ * unknown, and the sweep decides later): keep them (pipeline_destroy then
+ * only frees). */
+void pipeline_keep(struct pipeline *p, bool unsure);
 
 /* Stops and joins the threads if still running, removes what the backend
  * wrote unless kept, frees everything. Returns 0, or -errno when the

@@ -332,7 +332,7 @@ static void upload_finish(struct upload *up)
 	}
 	r = upload_commit_meta(up, t, &unknown);
 	if (r == RSTORE_OK) {
-		pipeline_keep(&up->pipe);
+		pipeline_keep(&up->pipe, false);
 		up->committed = true;
 		up->locked = up->registered = false; /* the commit took them */
 		up->status = MHD_HTTP_CREATED;
@@ -343,7 +343,7 @@ static void upload_finish(struct upload *up)
 		 * have not said so: keep the bytes it would name (an orphan
 		 * at worst, which the sweep removes once Redis says the
 		 * upload never committed; never metadata without its file). */
-		pipeline_keep(&up->pipe);
+		pipeline_keep(&up->pipe, true);
 		up->locked = false;
 		up->registered = false; /* the sweep decides now */
 		log_warn("the metadata of \"%s\" version \"%s\" may or may not "

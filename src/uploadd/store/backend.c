@@ -4,6 +4,7 @@
 
 #include <errno.h>
 
+#include "uploadd/store/segstore.h"
 #include "uploadd/store/storage.h"
 
 /* Every handle starts with its backend, so a call can find its ops. */
@@ -43,6 +44,12 @@ void store_upload_close(struct store_upload *u)
 	u->b->ops->upload_close(u);
 }
 
+void store_upload_unsure(struct store_upload *u)
+{
+	if (u->b->ops->upload_unsure)
+		u->b->ops->upload_unsure(u);
+}
+
 int store_open(struct store_backend *b, const char *locator, uint64_t size,
 	       struct store_reader *r)
 {
@@ -50,6 +57,7 @@ int store_open(struct store_backend *b, const char *locator, uint64_t size,
 		return -EINVAL; /* Redis content is not trusted as a name */
 	r->b = b;
 	r->fd = -1;
+	r->off = 0;
 	r->priv = NULL;
 	r->size = size;
 	return b->ops->open(b, locator, size, r);
@@ -82,6 +90,12 @@ int store_sweep_remove(struct store_backend *b, const struct store_key *k,
 	return b->ops->sweep_remove(b, k, removed);
 }
 
+void store_sweep_settled(struct store_backend *b, int64_t before_ms)
+{
+	if (b->ops->sweep_settled)
+		b->ops->sweep_settled(b, before_ms);
+}
+
 int store_check(struct store_backend *b, char *why, size_t len)
 {
 	return b->ops->check(b, why, len);
@@ -111,5 +125,9 @@ int store_locator(const struct store_key *k, char out[STORE_LOCATOR_MAX])
 
 bool store_valid_locator(const char *s)
 {
-	return storage_valid_object_name(s);
+	uint32_t no;
+	uint64_t off, len;
+
+	return storage_valid_object_name(s) ||
+	       segstore_parse_locator(s, &no, &off, &len);
 }

@@ -57,6 +57,7 @@ struct store_reader {
 	struct store_backend *b;
 	uint64_t size;  /* bytes */
 	int fd;         /* >= 0: a plain file the caller may send (sendfile) */
+	uint64_t off;   /* where the object starts in fd (a segment record) */
 	void *priv;     /* the backend's */
 };
 
@@ -76,6 +77,9 @@ struct store_ops {
 			      char locator[STORE_LOCATOR_MAX]);
 	int (*upload_abort)(struct store_upload *u);
 	void (*upload_close)(struct store_upload *u);
+	/* Optional: the metadata commit's outcome is unknown and the bytes
+	 * are kept (upload_close follows); the sweep may ask for them. */
+	void (*upload_unsure)(struct store_upload *u);
 
 	/* Read side. */
 	int (*open)(struct store_backend *b, const char *locator,
@@ -88,6 +92,9 @@ struct store_ops {
 	/* Orphans: removes everything upload k could have written. */
 	int (*sweep_remove)(struct store_backend *b, const struct store_key *k,
 			    unsigned *removed);
+	/* Optional: every upload whose intent's heartbeat was older than
+	 * before_ms (wall clock) is resolved; see store_sweep_settled. */
+	void (*sweep_settled)(struct store_backend *b, int64_t before_ms);
 
 	/* Operations. */
 	int (*check)(struct store_backend *b, char *why, size_t len);
@@ -133,6 +140,12 @@ int store_upload_abort(struct store_upload *u);
 /* After the metadata commit: frees u, keeping the bytes. */
 void store_upload_close(struct store_upload *u);
 
+/* Before store_upload_close when the commit's outcome is unknown (Redis
+ * went away): the bytes stay, and the sweep may later ask for them by
+ * token, which a backend that cannot find bytes by token alone must
+ * remember (the small-object store: segstore.h). Connection thread. */
+void store_upload_unsure(struct store_upload *u);
+
 /* Opens the object a locator names, whose metadata says it holds size
  * bytes. Returns 0 with r filled (close it with store_close), -ENOENT when
  * it is missing, or -errno. */
@@ -158,6 +171,12 @@ int store_remove(struct store_backend *b, const char *locator);
 int store_sweep_remove(struct store_backend *b, const struct store_key *k,
 		       unsigned *removed);
 
+/* A sweep ended with every upload whose intent's heartbeat was older than
+ * before_ms (wall clock) resolved: committed, or its bytes removed. A
+ * backend may forget what it kept to find such uploads' bytes. Sweep
+ * thread. */
+void store_sweep_settled(struct store_backend *b, int64_t before_ms);
+
 /* Returns 0 when the backend takes writes right now, else -errno with a
  * one-line reason in why. Any thread (/healthz). */
 int store_check(struct store_backend *b, char *why, size_t len);
@@ -176,7 +195,8 @@ void store_destroy(struct store_backend *b);
  * path; fixed length; contains the token). Returns 0 or -ENOMEM. */
 int store_locator(const struct store_key *k, char out[STORE_LOCATOR_MAX]);
 
-/* True when s has the shape store_locator() produces. Pure. */
+/* True when s has the shape store_locator() produces, or is a segment
+ * record's locator ("seg-NNNNNNNN:OFF:LEN", segstore.h). Pure. */
 bool store_valid_locator(const char *s);
 
 #endif

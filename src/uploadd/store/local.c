@@ -12,6 +12,7 @@
 
 #include "common/io.h"
 #include "common/log.h"
+#include "uploadd/store/segstore.h"
 
 #define ID_FILE ".uploadd-id"
 /* The writer hands each KICK_STEP bytes to writeback as soon as they are
@@ -31,13 +32,22 @@
 struct local_backend {
 	struct store_backend base;
 	struct storage dir;
+	struct segstore *seg;    /* small files (segstore.h); NULL before start */
+	uint64_t small_max;      /* bytes; files up to this go to segments */
 };
 
+/* One upload: a file of its own, created when its first bytes show it is
+ * not small, or a record in a segment. */
 struct local_upload {
 	struct store_backend *b; /* first: backend.c finds the ops here */
-	struct storage_tmp tmp;
+	struct storage_tmp tmp;  /* fd -1 until a file is needed */
+	char token[STORE_TOKEN_HEX + 1];
 	char locator[STORE_LOCATOR_MAX];
 	bool published;
+	char *small;             /* a small file's bytes, held until finish */
+	size_t small_len;
+	bool in_segment;         /* its bytes went to the record rec */
+	struct seg_ref rec;
 	uint64_t written, kicked, dropped; /* bytes: written, handed to
 					   * writeback, dropped from the cache */
 };
@@ -47,27 +57,43 @@ static struct storage *dir_of(struct store_backend *b)
 	return &((struct local_backend *)b)->dir;
 }
 
+static struct local_backend *local_of(struct store_backend *b)
+{
+	return (struct local_backend *)b;
+}
+
 struct storage *store_local_storage(struct store_backend *b)
 {
 	return dir_of(b);
 }
 
+/* Nothing is created yet: the first bytes tell whether the upload is
+ * small (a segment record) or needs a file of its own. */
 static int local_upload_open(struct store_backend *b, const char *token,
 			     struct store_upload **out)
 {
 	struct local_upload *u = calloc(1, sizeof(*u));
-	int err;
 
 	if (!u)
 		return -ENOMEM;
 	u->b = b;
-	err = storage_tmp_create(dir_of(b), token, &u->tmp);
-	if (err) {
-		free(u);
-		return err;
-	}
+	u->tmp.fd = -1;
+	snprintf(u->token, sizeof(u->token), "%s", token);
 	*out = (struct store_upload *)u;
 	return 0;
+}
+
+/* The upload needs a file after all: creates it and writes what was
+ * held. Returns 0 or -errno. */
+static int open_file(struct local_upload *u)
+{
+	int err = storage_tmp_create(dir_of(u->b), u->token, &u->tmp);
+
+	if (!err && u->small)
+		err = io_write_all(u->tmp.fd, u->small, u->small_len);
+	free(u->small);
+	u->small = NULL;
+	return err;
 }
 
 /* Once [from, to) has reached the disk, its pages leave the page cache.
@@ -90,9 +116,28 @@ static int local_upload_write(struct store_upload *su, const void *data,
 			      size_t len)
 {
 	struct local_upload *u = (struct local_upload *)su;
-	int fd = u->tmp.fd;
-	int err = io_write_all(fd, data, len);
+	struct local_backend *lb = local_of(u->b);
+	int fd, err;
 
+	if (u->tmp.fd < 0) {
+		/* A whole small file comes in one piece (the pipeline hands
+		 * over 256 KiB chunks): hold it for a segment record. */
+		if (!u->small && u->written == 0 && lb->seg &&
+		    len <= lb->small_max) {
+			u->small = malloc(len);
+			if (!u->small)
+				return -ENOMEM;
+			memcpy(u->small, data, len);
+			u->small_len = len;
+			u->written = len;
+			return 0;
+		}
+		err = open_file(u);
+		if (err)
+			return err;
+	}
+	fd = u->tmp.fd;
+	err = io_write_all(fd, data, len);
 	if (err)
 		return err;
 	u->written += len;
@@ -119,7 +164,25 @@ static int local_upload_write(struct store_upload *su, const void *data,
 static int local_upload_finish(struct store_upload *su)
 {
 	struct local_upload *u = (struct local_upload *)su;
+	int err;
 
+	if (u->small) {
+		err = segstore_append(local_of(u->b)->seg, u->token, u->small,
+				      u->small_len, &u->rec);
+		if (u->rec.seg)
+			u->in_segment = true; /* abort kills what it wrote */
+		if (err != -EAGAIN) {
+			free(u->small);
+			u->small = NULL;
+			return err;
+		}
+		/* No segment could be prepared: a file of its own. */
+		err = open_file(u);
+		if (err)
+			return err;
+	}
+	if (u->tmp.fd < 0)
+		return 0; /* nothing written: the empty file is refused */
 	if (u->tmp.named)
 		return fdatasync(u->tmp.fd) < 0 ? -errno : 0;
 	if (u->written > u->kicked)
@@ -135,8 +198,21 @@ static int local_upload_publish(struct store_upload *su,
 				char locator[STORE_LOCATOR_MAX])
 {
 	struct local_upload *u = (struct local_upload *)su;
-	int err = store_locator(k, u->locator);
+	int err;
 
+	if (u->in_segment) {
+		/* The group flush that covers the record. */
+		err = segstore_commit(local_of(u->b)->seg, &u->rec);
+		if (err)
+			return err;
+		segstore_locator(&u->rec, u->locator);
+		u->published = true;
+		memcpy(locator, u->locator, STORE_LOCATOR_MAX);
+		return 0;
+	}
+	if (u->tmp.fd < 0)
+		return -EINVAL;
+	err = store_locator(k, u->locator);
 	if (!err)
 		err = storage_tmp_commit(dir_of(u->b), &u->tmp, u->locator);
 	if (err)
@@ -153,6 +229,12 @@ static int local_upload_abort(struct store_upload *su)
 	struct local_upload *u = (struct local_upload *)su;
 	int err = 0;
 
+	free(u->small);
+	if (u->in_segment) {
+		err = segstore_kill(local_of(u->b)->seg, &u->rec);
+		free(u);
+		return err;
+	}
 	if (u->published) {
 		err = storage_remove(dir_of(u->b), u->locator);
 		if (err == -ENOENT)
@@ -167,17 +249,37 @@ static void local_upload_close(struct store_upload *su)
 {
 	struct local_upload *u = (struct local_upload *)su;
 
+	if (u->in_segment)
+		segstore_resolve(local_of(u->b)->seg, &u->rec, false);
+	free(u->small);
 	storage_tmp_discard(dir_of(u->b), &u->tmp);
 	free(u);
+}
+
+static void local_upload_unsure(struct store_upload *su)
+{
+	struct local_upload *u = (struct local_upload *)su;
+
+	if (u->in_segment)
+		segstore_resolve(local_of(u->b)->seg, &u->rec, true);
 }
 
 static int local_open(struct store_backend *b, const char *locator,
 		      uint64_t size, struct store_reader *r)
 {
-	uint64_t real;
-	int fd = storage_open_object(dir_of(b), locator, &real);
+	uint64_t real, off;
+	int fd;
 
-	(void)size;
+	if (local_of(b)->seg && strncmp(locator, "seg-", 4) == 0) {
+		fd = segstore_open_record(local_of(b)->seg, locator, size, &off);
+		if (fd < 0)
+			return fd;
+		r->fd = fd;
+		r->off = off;
+		r->size = size;
+		return 0;
+	}
+	fd = storage_open_object(dir_of(b), locator, &real);
 	if (fd < 0)
 		return fd;
 	r->fd = fd;
@@ -190,8 +292,12 @@ static ssize_t local_read(struct store_reader *r, uint64_t off, void *buf,
 {
 	ssize_t n;
 
+	if (off >= r->size)
+		return 0;
+	if (len > r->size - off)
+		len = (size_t)(r->size - off);
 	do
-		n = pread(r->fd, buf, len, (off_t)off);
+		n = pread(r->fd, buf, len, (off_t)(r->off + off));
 	while (n < 0 && errno == EINTR);
 	return n < 0 ? -errno : n;
 }
@@ -205,6 +311,8 @@ static void local_close(struct store_reader *r)
 
 static int local_remove(struct store_backend *b, const char *locator)
 {
+	if (local_of(b)->seg && strncmp(locator, "seg-", 4) == 0)
+		return segstore_remove(local_of(b)->seg, locator);
 	return storage_remove(dir_of(b), locator);
 }
 
@@ -233,7 +341,20 @@ static int local_sweep_remove(struct store_backend *b, const struct store_key *k
 		(*removed)++;
 	else if (err != -ENOENT)
 		return err;
-	return 0;
+	return local_of(b)->seg ? segstore_sweep(local_of(b)->seg, k->token,
+						removed) : 0;
+}
+
+static void local_sweep_settled(struct store_backend *b, int64_t before_ms)
+{
+	if (local_of(b)->seg)
+		segstore_settled(local_of(b)->seg, before_ms);
+}
+
+static void local_metrics(struct store_backend *b, FILE *f)
+{
+	if (local_of(b)->seg)
+		segstore_metrics(local_of(b)->seg, f);
 }
 
 static int local_check(struct store_backend *b, char *why, size_t len)
@@ -253,26 +374,32 @@ static void local_describe(struct store_backend *b, char *out, size_t len)
 
 static void local_destroy(struct store_backend *b)
 {
+	segstore_close(local_of(b)->seg);
 	storage_close(dir_of(b));
 	free(b);
 }
 
 static const struct store_ops local_ops = {
 	.kind = "local",
-	.writes_before_publish = false,
+	/* A small upload's record is written (by up-write, at finish)
+	 * before publish, into a segment that outlives a crash. */
+	.writes_before_publish = true,
 	.upload_open = local_upload_open,
 	.upload_write = local_upload_write,
 	.upload_finish = local_upload_finish,
 	.upload_publish = local_upload_publish,
 	.upload_abort = local_upload_abort,
 	.upload_close = local_upload_close,
+	.upload_unsure = local_upload_unsure,
 	.open = local_open,
 	.read = local_read,
 	.close = local_close,
 	.remove = local_remove,
 	.sweep_remove = local_sweep_remove,
+	.sweep_settled = local_sweep_settled,
 	.check = local_check,
 	.describe = local_describe,
+	.metrics = local_metrics,
 	.destroy = local_destroy,
 };
 
@@ -341,7 +468,8 @@ static int load_id(struct storage *s, char id[STORE_TOKEN_HEX + 1])
 	return -EAGAIN;
 }
 
-int store_local_start(struct store_backend *b, char *err, size_t errlen)
+int store_local_start(struct store_backend *b, uint64_t small_max, char *err,
+		      size_t errlen)
 {
 	struct storage *s = dir_of(b);
 	char id[STORE_TOKEN_HEX + 1];
@@ -369,5 +497,14 @@ int store_local_start(struct store_backend *b, char *err, size_t errlen)
 	else if (removed)
 		log_err("removed %u temp file(s) left by an earlier run from %s",
 			removed, s->path);
+	/* Opened whatever small_max is: records stored earlier stay
+	 * readable, and those an earlier run left stay sweepable. */
+	ret = segstore_open(s->dirfd, s->path, &local_of(b)->seg);
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot open the segments directory "
+			 "%s/%s: %s", s->path, SEG_DIR, strerror(-ret));
+		return ret;
+	}
+	local_of(b)->small_max = small_max;
 	return 0;
 }

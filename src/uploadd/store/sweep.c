@@ -25,10 +25,17 @@ int sweep_once(struct store_backend *b, unsigned grace_ms, unsigned *found,
 {
 	struct rstore_dead *dead = NULL;
 	size_t n = 0;
-	unsigned claimed = 0;
+	unsigned claimed = 0, left = 0;
+	struct timespec now;
+	int64_t before_ms;
 	int err;
 
 	*found = *removed = 0;
+	/* Every intent older than this is claimed by the call below unless
+	 * the batch is full (see the end). */
+	clock_gettime(CLOCK_REALTIME, &now);
+	before_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 -
+		    (int64_t)grace_ms;
 	err = rstore_sweep_claim(grace_ms, SWEEP_BATCH, &dead, &n, &claimed);
 	if (err < 0) {
 		metrics_sweep(false, 0, 0);
@@ -50,6 +57,7 @@ int sweep_once(struct store_backend *b, unsigned grace_ms, unsigned *found,
 				 "%s (tried again at the next sweep)",
 				 k.filename, k.version, k.token, b->where,
 				 strerror(-rerr));
+			left++;
 			continue;
 		}
 		*removed += gone;
@@ -57,12 +65,19 @@ int sweep_once(struct store_backend *b, unsigned grace_ms, unsigned *found,
 			"an upload of \"%s\" version \"%s\" that never "
 			"committed, from %s", gone, name, name[0] ? " " : "",
 			k.token, k.filename, k.version, b->where);
-		if (rstore_sweep_forget(k.token) < 0)
+		if (rstore_sweep_forget(k.token) < 0) {
 			log_warn("orphan sweep: cannot forget token %s: %s",
 				 k.token, rstore_strerror());
+			left++;
+		}
 	}
 	free(dead);
 	metrics_sweep(true, *found, *removed);
+	/* Nothing older than before_ms is left unresolved: every such intent
+	 * was claimed (the batch was not full) and its bytes are gone, or it
+	 * committed. The backend may forget what it kept to find them. */
+	if (!left && claimed < SWEEP_BATCH && n < SWEEP_BATCH)
+		store_sweep_settled(b, before_ms);
 	return 0;
 }
 
