@@ -375,7 +375,9 @@ static int config_apply(struct uploadd_config *cfg, int opt, const char *arg,
 		want = "a size such as 1048576, 512M or 8G";
 		break;
 	case OPT_SMALL_FILE_MAX:
-		bad = config_parse_size(arg, &cfg->small_file_max);
+		cfg->small_file_max = 0;
+		bad = strcmp(arg, "0") == 0 ? 0 :
+		      config_parse_size(arg, &cfg->small_file_max);
 		if (!bad && cfg->small_file_max > (4u << 20))
 			bad = -EINVAL;
 		want = "a size from 0 to 4M, such as 64K";

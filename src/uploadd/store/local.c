@@ -44,8 +44,6 @@ struct local_upload {
 	char token[STORE_TOKEN_HEX + 1];
 	char locator[STORE_LOCATOR_MAX];
 	bool published;
-	char *small;             /* a small file's bytes, held until finish */
-	size_t small_len;
 	bool in_segment;         /* its bytes went to the record rec */
 	struct seg_ref rec;
 	uint64_t written, kicked, dropped; /* bytes: written, handed to
@@ -83,16 +81,31 @@ static int local_upload_open(struct store_backend *b, const char *token,
 	return 0;
 }
 
-/* The upload needs a file after all: creates it and writes what was
- * held. Returns 0 or -errno. */
+/* The upload needs a file of its own. Returns 0 or -errno. */
 static int open_file(struct local_upload *u)
 {
-	int err = storage_tmp_create(dir_of(u->b), u->token, &u->tmp);
+	return storage_tmp_create(dir_of(u->b), u->token, &u->tmp);
+}
 
-	if (!err && u->small)
-		err = io_write_all(u->tmp.fd, u->small, u->small_len);
-	free(u->small);
-	u->small = NULL;
+/* More bytes came after a first piece small enough for a record: the
+ * record's bytes move to a file of their own and the record dies. Only
+ * possible when --small-file-max is at least the pipeline's chunk size
+ * (a smaller first piece is the whole file). Returns 0 or -errno. */
+static int spill(struct local_upload *u)
+{
+	struct segstore *ss = local_of(u->b)->seg;
+	char *buf = malloc(u->rec.len);
+	int err = buf ? open_file(u) : -ENOMEM;
+
+	if (!err)
+		err = segstore_read(ss, &u->rec, buf);
+	if (!err)
+		err = io_write_all(u->tmp.fd, buf, u->rec.len);
+	free(buf);
+	if (!err) {
+		err = segstore_kill(ss, &u->rec);
+		u->in_segment = false;
+	}
 	return err;
 }
 
@@ -120,19 +133,22 @@ static int local_upload_write(struct store_upload *su, const void *data,
 	int fd, err;
 
 	if (u->tmp.fd < 0) {
-		/* A whole small file comes in one piece (the pipeline hands
-		 * over 256 KiB chunks): hold it for a segment record. */
-		if (!u->small && u->written == 0 && lb->seg &&
-		    len <= lb->small_max) {
-			u->small = malloc(len);
-			if (!u->small)
-				return -ENOMEM;
-			memcpy(u->small, data, len);
-			u->small_len = len;
-			u->written = len;
-			return 0;
+		/* A first piece small enough: straight into a segment record,
+		 * no copy (the pipeline hands over 256 KiB chunks, so a
+		 * smaller first piece is the whole file; if more comes after
+		 * all, spill() moves it). No segment ready: a file. */
+		if (u->written == 0 && lb->seg && len <= lb->small_max) {
+			err = segstore_append(lb->seg, u->token, data, len,
+					      &u->rec);
+			if (u->rec.seg)
+				u->in_segment = true; /* abort kills it */
+			if (err != -EAGAIN) {
+				if (!err)
+					u->written = len;
+				return err;
+			}
 		}
-		err = open_file(u);
+		err = u->in_segment ? spill(u) : open_file(u);
 		if (err)
 			return err;
 	}
@@ -164,25 +180,10 @@ static int local_upload_write(struct store_upload *su, const void *data,
 static int local_upload_finish(struct store_upload *su)
 {
 	struct local_upload *u = (struct local_upload *)su;
-	int err;
 
-	if (u->small) {
-		err = segstore_append(local_of(u->b)->seg, u->token, u->small,
-				      u->small_len, &u->rec);
-		if (u->rec.seg)
-			u->in_segment = true; /* abort kills what it wrote */
-		if (err != -EAGAIN) {
-			free(u->small);
-			u->small = NULL;
-			return err;
-		}
-		/* No segment could be prepared: a file of its own. */
-		err = open_file(u);
-		if (err)
-			return err;
-	}
-	if (u->tmp.fd < 0)
-		return 0; /* nothing written: the empty file is refused */
+	if (u->in_segment || u->tmp.fd < 0)
+		return 0; /* a record (published by the group flush), or
+			   * nothing written: the empty file is refused */
 	if (u->tmp.named)
 		return fdatasync(u->tmp.fd) < 0 ? -errno : 0;
 	if (u->written > u->kicked)
@@ -229,7 +230,6 @@ static int local_upload_abort(struct store_upload *su)
 	struct local_upload *u = (struct local_upload *)su;
 	int err = 0;
 
-	free(u->small);
 	if (u->in_segment) {
 		err = segstore_kill(local_of(u->b)->seg, &u->rec);
 		free(u);
@@ -251,7 +251,6 @@ static void local_upload_close(struct store_upload *su)
 
 	if (u->in_segment)
 		segstore_resolve(local_of(u->b)->seg, &u->rec, false);
-	free(u->small);
 	storage_tmp_discard(dir_of(u->b), &u->tmp);
 	free(u);
 }
@@ -381,8 +380,8 @@ static void local_destroy(struct store_backend *b)
 
 static const struct store_ops local_ops = {
 	.kind = "local",
-	/* A small upload's record is written (by up-write, at finish)
-	 * before publish, into a segment that outlives a crash. */
+	/* A small upload's record is written (by up-write) before
+	 * publish, into a segment that outlives a crash. */
 	.writes_before_publish = true,
 	.upload_open = local_upload_open,
 	.upload_write = local_upload_write,

@@ -661,6 +661,26 @@ int segstore_append(struct segstore *ss, const char *token, const void *data,
 	return 0;
 }
 
+int segstore_read(struct segstore *ss, const struct seg_ref *r, void *buf)
+{
+	uint64_t done = 0;
+
+	(void)ss;
+	if (!r->seg)
+		return -EINVAL;
+	while (done < r->len) {
+		ssize_t n = pread(r->seg->fd, (char *)buf + done, r->len - done,
+				  (off_t)(r->off + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		done += (uint64_t)n;
+	}
+	return 0;
+}
+
 int segstore_commit(struct segstore *ss, struct seg_ref *r)
 {
 	(void)ss;

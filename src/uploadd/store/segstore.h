@@ -90,6 +90,9 @@ void segstore_close(struct segstore *ss);
 int segstore_append(struct segstore *ss, const char *token, const void *data,
 		    size_t len, struct seg_ref *r);
 
+/* Reads r's payload (r->len bytes) into buf. Returns 0 or -errno. */
+int segstore_read(struct segstore *ss, const struct seg_ref *r, void *buf);
+
 /* Waits for the group fdatasync that covers r. Returns 0 (durable) or
  * -errno (the segment's flush failed: the record is lost). */
 int segstore_commit(struct segstore *ss, struct seg_ref *r);
