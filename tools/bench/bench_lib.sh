@@ -156,21 +156,24 @@ stop_target() {
 
 # bench_point OUT TARGET SIZE CONNS SECONDS RUN: one loadgen run.
 bench_point() {
-	local out=$1 target=$2 size=$3 conns=$4 secs=$5 run=$6 cpu0 cpu1 hwm lg
+	local out=$1 target=$2 size=$3 conns=$4 secs=$5 run=$6 cpu0 cpu1 rcpu0 rcpu1 hwm lg
 	start_target "$target"
 	cpu0=$(proc_cpu_s "$SERVER_PID")
+	rcpu0=$(proc_cpu_s "$REDIS_PID")
 	lg=$("$BENCH_BIN/loadgen" --json -s "$size" -c "$conns" -d "$secs" \
 		-p "b$size-c$conns-r$run" "$SERVER_URL/upload" 2>"$TEST_TMP/loadgen.err") ||
 		fail "loadgen against $target ($size, $conns connections) got no 2xx answer: $(tail -3 "$TEST_TMP/loadgen.err")"
 	cpu1=$(proc_cpu_s "$SERVER_PID")
+	rcpu1=$(proc_cpu_s "$REDIS_PID")
 	hwm=$(proc_hwm_kib "$SERVER_PID")
 	stop_target "$target" "$size"
 	[ -s "$TEST_TMP/loadgen.err" ] && sed 's/^/# /' "$TEST_TMP/loadgen.err" >&2
-	printf '{"kind":"point","size":"%s","conns":%d,"target":"%s","run":%d,"duration_s":%s,"cpu_s":%s,"hwm_kib":%d,"loadgen":%s}\n' \
+	printf '{"kind":"point","size":"%s","conns":%d,"target":"%s","run":%d,"duration_s":%s,"cpu_s":%s,"redis_cpu_s":%s,"hwm_kib":%d,"loadgen":%s}\n' \
 		"$size" "$conns" "$target" "$run" "$secs" \
 		"$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.3f", b - a }')" \
+		"$(awk -v a="$rcpu0" -v b="$rcpu1" 'BEGIN { printf "%.3f", b - a }')" \
 		"$hwm" "$lg" >>"$out"
-	python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); l=r["loadgen"]; print("# %-4s c%-2d %-7s run %d: %8.1f uploads/s %7.1f MiB/s p50 %.2f ms p99 %.2f ms non-2xx %d cpu %.3f s rss %d KiB" % (r["size"], r["conns"], r["target"], r["run"], l["uploads_per_s"], l["mib_per_s"], l["latency_ms"]["p50"], l["latency_ms"]["p99"], l["non_2xx"], r["cpu_s"], r["hwm_kib"]))' \
+	python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); l=r["loadgen"]; ok=max(l["ok"], 1); print("# %-4s c%-2d %-7s run %d: %8.1f uploads/s %7.1f MiB/s p50 %.2f ms p99 %.2f ms non-2xx %d cpu %.0f us/upload (redis %.0f) rss %d KiB" % (r["size"], r["conns"], r["target"], r["run"], l["uploads_per_s"], l["mib_per_s"], l["latency_ms"]["p50"], l["latency_ms"]["p99"], l["non_2xx"], r["cpu_s"] * 1e6 / ok, r["redis_cpu_s"] * 1e6 / ok, r["hwm_kib"]))' \
 		<<<"$(tail -1 "$out")" >&2
 }
 

@@ -4,11 +4,12 @@
  * A caller whose writes have completed calls gcommit_wait(). If no flush is
  * running, it becomes the leader: it takes every caller queued so far
  * (itself included) as one batch, runs the flush function once for all of
- * them, hands each the result and wakes them. Callers that arrive while a
- * flush runs queue up for the next one, which the first of them to wake
- * leads. So at most one flush runs at a time, a flush never waits for more
- * callers (no added latency when the server is idle), and under load the
- * batches grow by themselves to whatever arrived during one flush.
+ * them, hands each the result and wakes it. Callers that arrive while a
+ * flush runs queue up for the next one, which the first of them leads,
+ * woken by the previous leader. So at most one flush runs at a time, a
+ * flush never waits for more callers (no added latency when the server is
+ * idle), and under load the batches grow by themselves to whatever
+ * arrived during one flush.
  *
  * What a flush covers: every write that completed before the caller
  * queued, because the leader takes the queue before it starts the flush.
@@ -18,8 +19,9 @@
  * succeed without them, so every later wait fails with the same error and
  * the owner must stop writing to what this commits (a new segment).
  *
- * One mutex and one condition variable; no I/O of its own (the flush
- * function does it), so unit tests drive it with plain threads.
+ * One mutex for the queue and a semaphore per waiter; no I/O of its own
+ * (the flush function does it), so unit tests drive it with plain
+ * threads.
  */
 #ifndef UPLOADD_GROUPCOMMIT_H
 #define UPLOADD_GROUPCOMMIT_H
@@ -32,7 +34,6 @@ struct gcommit_waiter;
 
 struct gcommit {
 	pthread_mutex_t lock;
-	pthread_cond_t done;          /* a batch finished */
 	struct gcommit_waiter *queue;  /* waiting for the next flush */
 	struct gcommit_waiter **tail;
 	bool flushing;                /* a leader is in flush() */
