@@ -206,8 +206,10 @@ int pipeline_finish(struct pipeline *p, char sha256_hex[65], uint64_t *size)
 }
 
 int pipeline_commit(struct pipeline *p, const struct store_key *key,
-		    char locator[STORE_LOCATOR_MAX])
+		    char locator[STORE_LOCATOR_MAX], struct gcommit_job *then)
 {
+	if (then)
+		return store_upload_publish_then(p->up, key, locator, then);
 	return store_upload_publish(p->up, key, locator);
 }
 

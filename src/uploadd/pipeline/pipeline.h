@@ -80,10 +80,11 @@ int pipeline_write(struct pipeline *p, const char *data, size_t len);
 int pipeline_finish(struct pipeline *p, char sha256_hex[65], uint64_t *size);
 
 /* After pipeline_finish: makes the bytes durable and readable under the
- * locator for key, written to locator (store_upload_publish). Returns 0
- * or -errno (the bytes are left for pipeline_destroy to remove). */
+ * locator for key, written to locator (store_upload_publish_then: then,
+ * if not NULL, may run with a group's others after their flush). Returns
+ * 0 or -errno (the bytes are left for pipeline_destroy to remove). */
 int pipeline_commit(struct pipeline *p, const struct store_key *key,
-		    char locator[STORE_LOCATOR_MAX]);
+		    char locator[STORE_LOCATOR_MAX], struct gcommit_job *then);
 
 /* The metadata names the bytes, or may (unsure: the commit's outcome is
  * unknown, and the sweep decides later): keep them (pipeline_destroy then

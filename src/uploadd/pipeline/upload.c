@@ -258,13 +258,20 @@ static int on_field(void *cls, const char *key, uint64_t off,
  * it may have been stored: asking again is safe (for the same token and
  * path the script answers "stored" if the first one was) and is done
  * until Redis gives an answer or COMMIT_RESOLVE_MS pass. *unknown is set
- * when it still did not: then the metadata may name the object. */
-static int upload_commit_meta(struct upload *up, int64_t t, bool *unknown)
+ * when it still did not: then the metadata may name the object. first is
+ * the answer to a commit already sent with a group's (commit_jobs), or
+ * -EAGAIN when none was. */
+static int upload_commit_meta(struct upload *up, int64_t t, int first,
+			      bool *unknown)
 {
 	const struct timespec pause = { 0, COMMIT_RETRY_MS * 1000000L };
 	struct timespec start;
-	int r = rstore_commit(&up->meta, up->token, t);
+	int r = first;
 
+	/* A group's commit that did not run, or whose outcome Redis did
+	 * not give: this upload's own (the script is idempotent). */
+	if (r < 0 || r == RSTORE_UNREPLICATED)
+		r = rstore_commit(&up->meta, up->token, t);
 	*unknown = r == -ETIMEDOUT || r == -ECONNRESET || r == -EIO ||
 		   r == -ECONNREFUSED;
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -277,6 +284,32 @@ static int upload_commit_meta(struct upload *up, int64_t t, bool *unknown)
 		*unknown = r < 0;
 	}
 	return r;
+}
+
+/* The metadata commit as a group-commit job (groupcommit.h): the leader
+ * of a segment flush sends the commits of every upload that flush covered
+ * in one Redis round trip, so each upload sleeps once (for the flush and
+ * its commit) instead of twice. */
+struct commit_job {
+	struct gcommit_job job; /* first: the leader sees only this */
+	struct upload *up;
+	int64_t t;
+	int result;             /* rstore_commit_batch's answer */
+};
+
+static void commit_jobs(struct gcommit_job **jobs, size_t n)
+{
+	struct rstore_commit_req req[GCOMMIT_JOBS_MAX];
+
+	for (size_t i = 0; i < n; i++) {
+		struct commit_job *cj = (struct commit_job *)jobs[i];
+
+		req[i] = (struct rstore_commit_req){ &cj->up->meta,
+						     cj->up->token, cj->t, 0 };
+	}
+	rstore_commit_batch(req, n);
+	for (size_t i = 0; i < n; i++)
+		((struct commit_job *)jobs[i])->result = req[i].result;
 }
 
 static int64_t now_ms(void)
@@ -295,6 +328,7 @@ static void upload_finish(struct upload *up)
 				       up->token };
 	char sha[SHA256_HEX_LEN + 1];
 	int64_t t = now_ms();
+	struct commit_job cj = { { commit_jobs, false }, up, t, -EAGAIN };
 	bool unknown;
 	int err, r;
 
@@ -325,12 +359,13 @@ static void upload_finish(struct upload *up)
 	/* The intent must be in Redis before anything can be reachable. */
 	if (!up->locked && upload_lock(up) < 0)
 		return;
-	err = pipeline_commit(&up->pipe, &key, m->path);
+	err = pipeline_commit(&up->pipe, &key, m->path, &cj.job);
 	if (err) {
 		upload_fail_storage(up, "commit the file", err);
 		return;
 	}
-	r = upload_commit_meta(up, t, &unknown);
+	r = upload_commit_meta(up, t, cj.job.ran ? cj.result : -EAGAIN,
+			       &unknown);
 	if (r == RSTORE_OK) {
 		pipeline_keep(&up->pipe, false);
 		up->committed = true;

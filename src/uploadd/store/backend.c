@@ -34,6 +34,15 @@ int store_upload_publish(struct store_upload *u, const struct store_key *k,
 	return u->b->ops->upload_publish(u, k, locator);
 }
 
+int store_upload_publish_then(struct store_upload *u, const struct store_key *k,
+			      char locator[STORE_LOCATOR_MAX],
+			      struct gcommit_job *then)
+{
+	if (u->b->ops->upload_publish_then)
+		return u->b->ops->upload_publish_then(u, k, locator, then);
+	return u->b->ops->upload_publish(u, k, locator);
+}
+
 int store_upload_abort(struct store_upload *u)
 {
 	return u->b->ops->upload_abort(u);

@@ -38,6 +38,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "uploadd/store/groupcommit.h"
+
 #define STORE_LOCATOR_MAX 128 /* bytes with the NUL: metadata's "path" */
 #define STORE_ID_MAX      160 /* bytes with the NUL */
 #define STORE_TOKEN_HEX   32  /* an upload's random token, hex digits */
@@ -77,6 +79,13 @@ struct store_ops {
 			      char locator[STORE_LOCATOR_MAX]);
 	int (*upload_abort)(struct store_upload *u);
 	void (*upload_close)(struct store_upload *u);
+	/* Optional: publish, and when the backend groups uploads under one
+	 * flush, run then (the metadata commit) with the group's others
+	 * after that flush (then->ran). */
+	int (*upload_publish_then)(struct store_upload *u,
+				   const struct store_key *k,
+				   char locator[STORE_LOCATOR_MAX],
+				   struct gcommit_job *then);
 	/* Optional: the metadata commit's outcome is unknown and the bytes
 	 * are kept (upload_close follows); the sweep may ask for them. */
 	void (*upload_unsure)(struct store_upload *u);
@@ -131,6 +140,17 @@ int store_upload_finish(struct store_upload *u);
  * Connection thread. */
 int store_upload_publish(struct store_upload *u, const struct store_key *k,
 			 char locator[STORE_LOCATOR_MAX]);
+
+/* store_upload_publish, and when the backend makes this upload durable
+ * with others in one flush (a segment record: segstore.h), then->run is
+ * called once for the whole group right after that flush, before anyone
+ * is answered: uploadd sends the group's metadata commits to Redis in one
+ * round trip that way. then->ran says whether it ran (else the caller
+ * commits on its own). then->ran must be false on entry. Connection
+ * thread. */
+int store_upload_publish_then(struct store_upload *u, const struct store_key *k,
+			      char locator[STORE_LOCATOR_MAX],
+			      struct gcommit_job *then);
 
 /* Removes everything written (published or not) and frees u. Returns 0,
  * or -errno when something may remain (the sweep removes it later, so

@@ -16,6 +16,7 @@ enum { W_WAIT, W_DONE, W_LEAD };
 
 struct gcommit_waiter {
 	struct gcommit_waiter *next;
+	struct gcommit_job *job;  /* run after a successful flush, or NULL */
 	int result;
 	int state;    /* W_*, written by the leader before it posts sem */
 	sem_t sem;
@@ -42,8 +43,37 @@ void gcommit_destroy(struct gcommit *g)
 	pthread_mutex_destroy(&g->lock);
 }
 
+/* Runs the jobs of a flushed batch, GCOMMIT_JOBS_MAX at a time, grouped
+ * by run function. */
+static void run_jobs(struct gcommit_waiter *batch)
+{
+	struct gcommit_job *jobs[GCOMMIT_JOBS_MAX];
+	struct gcommit_waiter *w;
+
+	for (;;) {
+		void (*run)(struct gcommit_job **, size_t) = NULL;
+		size_t n = 0;
+
+		for (w = batch; w && n < GCOMMIT_JOBS_MAX; w = w->next) {
+			if (!w->job || w->job->ran)
+				continue;
+			if (!run)
+				run = w->job->run;
+			if (w->job->run == run)
+				jobs[n++] = w->job;
+		}
+		if (n == 0)
+			return;
+		run(jobs, n);
+		for (size_t i = 0; i < n; i++)
+			jobs[i]->ran = true;
+	}
+}
+
 /* Leads one batch: every caller queued now, me included. Returns my
- * result. Called with the lock not held, g->flushing set for me. */
+ * result. Called with the lock not held, g->flushing set for me. The next
+ * leader is woken as soon as this flush is done, so its flush overlaps
+ * this batch's jobs. */
 static int gcommit_lead(struct gcommit *g, struct gcommit_waiter *me)
 {
 	struct gcommit_waiter *batch, *next_leader, *w, *after;
@@ -71,7 +101,13 @@ static int gcommit_lead(struct gcommit *g, struct gcommit_waiter *me)
 	if (!next_leader)
 		g->flushing = false;
 	pthread_mutex_unlock(&g->lock);
+	if (next_leader) {
+		next_leader->state = W_LEAD;
+		sem_post(&next_leader->sem);
+	}
 
+	if (!err)
+		run_jobs(batch);
 	for (w = batch; w; w = after) {
 		after = w->next; /* w may be gone once posted */
 		if (w == me)
@@ -80,16 +116,17 @@ static int gcommit_lead(struct gcommit *g, struct gcommit_waiter *me)
 		w->state = W_DONE;
 		sem_post(&w->sem);
 	}
-	if (next_leader) {
-		next_leader->state = W_LEAD;
-		sem_post(&next_leader->sem);
-	}
 	return err;
 }
 
 int gcommit_wait(struct gcommit *g)
 {
-	struct gcommit_waiter me = { NULL, 0, W_WAIT, { { 0 } } };
+	return gcommit_wait_job(g, NULL);
+}
+
+int gcommit_wait_job(struct gcommit *g, struct gcommit_job *job)
+{
+	struct gcommit_waiter me = { NULL, job, 0, W_WAIT, { { 0 } } };
 	bool lead;
 	int ret;
 

@@ -28,9 +28,21 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct gcommit_waiter;
+
+#define GCOMMIT_JOBS_MAX 64 /* jobs run() gets at once, at most */
+
+/* Work a leader runs for its whole batch once the flush succeeded, before
+ * it wakes anyone: uploadd's metadata commits, one Redis round trip for
+ * every upload the flush covered (upload.c). run() is the same for every
+ * job of a batch (jobs with another run() are run in their own call). */
+struct gcommit_job {
+	void (*run)(struct gcommit_job **jobs, size_t n);
+	bool ran;                     /* set when run() covered it */
+};
 
 struct gcommit {
 	pthread_mutex_t lock;
@@ -55,6 +67,11 @@ void gcommit_destroy(struct gcommit *g);
  * cover have returned. Returns 0 (covered and durable) or the flush's
  * -errno, also for every call after a failed flush. Any thread. */
 int gcommit_wait(struct gcommit *g);
+
+/* gcommit_wait, and when the flush succeeded, job (if not NULL) is run
+ * with the rest of the batch's jobs by the leader before this returns
+ * (job->ran then true). */
+int gcommit_wait_job(struct gcommit *g, struct gcommit_job *job);
 
 /* The sticky error, 0 while every flush succeeded. Any thread. */
 int gcommit_error(struct gcommit *g);

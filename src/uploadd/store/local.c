@@ -194,21 +194,23 @@ static int local_upload_finish(struct store_upload *su)
 	return 0;
 }
 
-static int local_upload_publish(struct store_upload *su,
-				const struct store_key *k,
-				char locator[STORE_LOCATOR_MAX])
+static int local_upload_publish_then(struct store_upload *su,
+				     const struct store_key *k,
+				     char locator[STORE_LOCATOR_MAX],
+				     struct gcommit_job *then)
 {
 	struct local_upload *u = (struct local_upload *)su;
 	int err;
 
 	if (u->in_segment) {
-		/* The group flush that covers the record. */
-		err = segstore_commit(local_of(u->b)->seg, &u->rec);
+		/* The locator first: the job may record it. Then the group
+		 * flush that covers the record, and the group's jobs. */
+		segstore_locator(&u->rec, u->locator);
+		memcpy(locator, u->locator, STORE_LOCATOR_MAX);
+		err = segstore_commit(local_of(u->b)->seg, &u->rec, then);
 		if (err)
 			return err;
-		segstore_locator(&u->rec, u->locator);
 		u->published = true;
-		memcpy(locator, u->locator, STORE_LOCATOR_MAX);
 		return 0;
 	}
 	if (u->tmp.fd < 0)
@@ -223,6 +225,13 @@ static int local_upload_publish(struct store_upload *su,
 	u->published = true;
 	memcpy(locator, u->locator, STORE_LOCATOR_MAX);
 	return 0;
+}
+
+static int local_upload_publish(struct store_upload *su,
+				const struct store_key *k,
+				char locator[STORE_LOCATOR_MAX])
+{
+	return local_upload_publish_then(su, k, locator, NULL);
 }
 
 static int local_upload_abort(struct store_upload *su)
@@ -387,6 +396,7 @@ static const struct store_ops local_ops = {
 	.upload_write = local_upload_write,
 	.upload_finish = local_upload_finish,
 	.upload_publish = local_upload_publish,
+	.upload_publish_then = local_upload_publish_then,
 	.upload_abort = local_upload_abort,
 	.upload_close = local_upload_close,
 	.upload_unsure = local_upload_unsure,

@@ -380,6 +380,45 @@ static redisReply *command_once(int argc, const char **argv, const size_t *len,
 	return NULL;
 }
 
+int rconn_pipeline(size_t n, const int *argc, const char **const *argv,
+		   const size_t *const *len, redisReply **replies)
+{
+	redisContext *c;
+	int err = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		replies[i] = NULL;
+	c = conn_get(&err);
+	if (!c) {
+		note_reachable(false);
+		return err;
+	}
+	for (i = 0; i < n; i++)
+		if (redisAppendCommandArgv(c, argc[i], argv[i], len[i]) != REDIS_OK)
+			goto failed;
+	for (i = 0; i < n; i++) {
+		void *r = NULL;
+
+		if (redisGetReply(c, &r) != REDIS_OK)
+			goto failed;
+		replies[i] = r;
+	}
+	note_reachable(true);
+	return 0;
+failed:
+	for (i = 0; i < n; i++) {
+		if (replies[i])
+			freeReplyObject(replies[i]);
+		replies[i] = NULL;
+	}
+	err = io_error(c, argv[0][0]);
+	sentinel_invalidate(tls_gen);
+	conn_drop();
+	note_reachable(false);
+	return err;
+}
+
 static double since_ms(const struct timespec *t0)
 {
 	struct timespec now;

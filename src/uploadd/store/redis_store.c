@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "uploadd/store/groupcommit.h"
 #include "uploadd/store/redis_conn.h"
 
 #define KEY_MAX (FILENAME_MAX_LEN + VERSION_MAX_LEN + 16)
@@ -314,6 +315,96 @@ int rstore_commit(const struct file_meta *m, const char *token,
 		return wait_replicas();
 	return ret == 1 ? RSTORE_EXISTS : ret == 2 ? RSTORE_LOCKED :
 	       ret == 3 ? RSTORE_LOST : ret;
+}
+
+/* Arguments of one commit script call, built in place. */
+struct commit_args {
+	char fkey[KEY_MAX], lkey[KEY_MAX], vkey[KEY_MAX], ukey[KEY_MAX];
+	char size[24], score[24], nk[4];
+	const char *argv[16];
+	size_t len[16];
+	int argc;
+};
+
+static void commit_args_fill(struct commit_args *a, const struct file_meta *m,
+			     const char *token, int64_t score_ms)
+{
+	const char *keys[] = { a->fkey, a->lkey, a->vkey, inflight_key, a->ukey };
+	const char *args[] = { token, m->filename, m->version, m->sha256, a->size,
+			       m->path, m->uploaded_at, a->score };
+
+	make_key(a->fkey, "file", m->filename, m->version);
+	make_key(a->lkey, "lock", m->filename, m->version);
+	make_key(a->vkey, "versions", m->filename, NULL);
+	upload_key(a->ukey, token);
+	snprintf(a->size, sizeof(a->size), "%llu", (unsigned long long)m->size);
+	snprintf(a->score, sizeof(a->score), "%lld", (long long)score_ms);
+	snprintf(a->nk, sizeof(a->nk), "%d", 5);
+	a->argc = 0;
+	a->argv[a->argc++] = "EVALSHA";
+	a->argv[a->argc++] = commit_script.sha;
+	a->argv[a->argc++] = a->nk;
+	for (int i = 0; i < 5; i++)
+		a->argv[a->argc++] = keys[i];
+	for (int i = 0; i < 8; i++)
+		a->argv[a->argc++] = args[i];
+	for (int i = 0; i < a->argc; i++)
+		a->len[i] = strlen(a->argv[i]);
+}
+
+void rstore_commit_batch(struct rstore_commit_req *reqs, size_t n)
+{
+	struct commit_args *a = calloc(n, sizeof(*a));
+	redisReply **rep = calloc(n, sizeof(*rep));
+	const char **argvs[GCOMMIT_JOBS_MAX] = { NULL };
+	const size_t *lens[GCOMMIT_JOBS_MAX] = { NULL };
+	int argcs[GCOMMIT_JOBS_MAX] = { 0 };
+	bool any_ok = false;
+	int err;
+
+	if (!a || !rep || n > GCOMMIT_JOBS_MAX) {
+		for (size_t i = 0; i < n; i++)
+			reqs[i].result = -EAGAIN;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		commit_args_fill(&a[i], reqs[i].m, reqs[i].token, reqs[i].score_ms);
+		argvs[i] = a[i].argv;
+		lens[i] = a[i].len;
+		argcs[i] = a[i].argc;
+	}
+	err = rconn_pipeline(n, argcs, argvs, lens, rep);
+	for (size_t i = 0; i < n; i++) {
+		redisReply *r = rep[i];
+
+		if (err) {
+			reqs[i].result = err;
+		} else if (r->type == REDIS_REPLY_INTEGER) {
+			reqs[i].result = r->integer == 0 ? RSTORE_OK :
+					 r->integer == 1 ? RSTORE_EXISTS :
+					 r->integer == 2 ? RSTORE_LOCKED :
+					 r->integer == 3 ? RSTORE_LOST : -EPROTO;
+			any_ok |= reqs[i].result == RSTORE_OK;
+		} else if (r->type == REDIS_REPLY_ERROR &&
+			   strncmp(r->str, "READONLY", 8) == 0) {
+			reqs[i].result = -ECONNREFUSED; /* did not run */
+		} else {
+			reqs[i].result = -EAGAIN; /* NOSCRIPT or unexpected */
+		}
+	}
+	if (any_ok && min_replicas > 0) {
+		int w = wait_replicas();
+
+		for (size_t i = 0; i < n; i++)
+			if (reqs[i].result == RSTORE_OK && w != RSTORE_OK)
+				reqs[i].result = w < 0 ? -EAGAIN : w;
+	}
+out:
+	for (size_t i = 0; rep && i < n; i++)
+		if (rep[i])
+			freeReplyObject(rep[i]);
+	free(rep);
+	free(a);
 }
 
 int rstore_sweep_claim(unsigned grace_ms, unsigned limit,

@@ -106,6 +106,23 @@ int rstore_release(const char *filename, const char *version,
 int rstore_commit(const struct file_meta *m, const char *token,
 		  int64_t score_ms);
 
+/* One commit of a batch (rstore_commit_batch). */
+struct rstore_commit_req {
+	const struct file_meta *m;
+	const char *token;
+	int64_t score_ms;
+	int result;         /* out: as rstore_commit returns */
+};
+
+/* rstore_commit for n uploads in one round trip (the group commit's
+ * leader, for every upload one segment flush covered), then one WAIT for
+ * them all when replicas must acknowledge. Each request's result is what
+ * rstore_commit would return, except that a script Redis did not know
+ * (NOSCRIPT), a demoted master (READONLY) or a lost connection leave
+ * -EAGAIN, -ECONNREFUSED or the connection's -errno: the caller then
+ * commits that one alone (rstore_commit: idempotent for its token). */
+void rstore_commit_batch(struct rstore_commit_req *reqs, size_t n);
+
 /* Reads one version's metadata. Returns RSTORE_OK, RSTORE_NOT_FOUND or
  * -errno. */
 int rstore_get(const char *filename, const char *version, struct file_meta *m);

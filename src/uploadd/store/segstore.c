@@ -681,10 +681,11 @@ int segstore_read(struct segstore *ss, const struct seg_ref *r, void *buf)
 	return 0;
 }
 
-int segstore_commit(struct segstore *ss, struct seg_ref *r)
+int segstore_commit(struct segstore *ss, struct seg_ref *r,
+		    struct gcommit_job *job)
 {
 	(void)ss;
-	return r->seg ? gcommit_wait(&r->seg->gc) : -EINVAL;
+	return r->seg ? gcommit_wait_job(&r->seg->gc, job) : -EINVAL;
 }
 
 void segstore_resolve(struct segstore *ss, struct seg_ref *r, bool unsure)

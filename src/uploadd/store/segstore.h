@@ -55,6 +55,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "uploadd/store/groupcommit.h"
+
 #define SEG_SIZE       (16u * 1024 * 1024) /* bytes per segment file */
 #define SEG_HEADER     64u                 /* bytes of a record header */
 #define SEG_ALIGN      64u                 /* records start at multiples */
@@ -93,9 +95,11 @@ int segstore_append(struct segstore *ss, const char *token, const void *data,
 /* Reads r's payload (r->len bytes) into buf. Returns 0 or -errno. */
 int segstore_read(struct segstore *ss, const struct seg_ref *r, void *buf);
 
-/* Waits for the group fdatasync that covers r. Returns 0 (durable) or
+/* Waits for the group fdatasync that covers r; job (or NULL) runs with
+ * the group's other jobs after it (groupcommit.h). Returns 0 (durable) or
  * -errno (the segment's flush failed: the record is lost). */
-int segstore_commit(struct segstore *ss, struct seg_ref *r);
+int segstore_commit(struct segstore *ss, struct seg_ref *r,
+		    struct gcommit_job *job);
 
 /* The upload is over with its record kept: releases r. unsure: the
  * metadata commit's outcome is unknown, so the sweep may ask for the
