@@ -17,13 +17,16 @@ the chaos checker and operators.
 
 A segment is a zero-filled file of records, each at a multiple of 64
 bytes: a 64-byte header (magic "uplseg01", CRC-32 of the header, flags,
-payload length, token, write time; little-endian) then the payload.
+payload length, token, write time, length of the names; little-endian),
+the payload, then "filename\0version\0" when the upload gave its names
+before its file (such a record had no intent in Redis).
 
 Exit codes: 0 done; 1 missing, dead or damaged; 2 usage.
 """
 import json
 import os
 import re
+import signal
 import struct
 import sys
 import zlib
@@ -32,21 +35,23 @@ MAGIC = b"uplseg01"
 HEADER = 64
 ALIGN = 64
 DEAD = 1
+NAMES_MAX = 255 + 1 + 64 + 1
 SEG_DIR = "segments"
 SEG_RE = re.compile(r"^seg-(\d{8})$")
 LOC_RE = re.compile(r"^seg-(\d{8}):(\d+):(\d+)$")
-HDR = struct.Struct("<8sIIQ16sq16s")
+HDR = struct.Struct("<8sIIQ16sqH14s")
 
 
 def parse_header(raw, room):
     """The header at raw (64 bytes) as a dict, or None when invalid."""
     if len(raw) < HEADER or raw[:8] != MAGIC:
         return None
-    magic, crc, flags, length, token, ms, _ = HDR.unpack(raw[:HEADER])
+    magic, crc, flags, length, token, ms, names_len, _ = HDR.unpack(raw[:HEADER])
     zeroed = raw[:8] + b"\0\0\0\0" + raw[12:HEADER]
-    if zlib.crc32(zeroed) != crc or length > room:
+    if zlib.crc32(zeroed) != crc or names_len > NAMES_MAX or length + names_len > room:
         return None
-    return {"flags": flags, "len": length, "token": token.hex(), "ms": ms}
+    return {"flags": flags, "len": length, "token": token.hex(), "ms": ms,
+            "names_len": names_len}
 
 
 def walk(path):
@@ -64,8 +69,14 @@ def walk(path):
                 yield off, None
             off += ALIGN
             continue
+        if h["names_len"]:
+            start = off + HEADER + h["len"]
+            parts = data[start:start + h["names_len"]].split(b"\0")
+            if len(parts) == 3:
+                h["filename"] = parts[0].decode("utf-8", "replace")
+                h["version"] = parts[1].decode("utf-8", "replace")
         yield off + HEADER, h
-        off = (off + HEADER + h["len"] + ALIGN - 1) // ALIGN * ALIGN
+        off = (off + HEADER + h["len"] + h["names_len"] + ALIGN - 1) // ALIGN * ALIGN
 
 
 def segments(storage):
@@ -107,16 +118,17 @@ def read_object(storage, locator):
     try:
         with open(seg, "rb") as f:
             f.seek(off - HEADER)
-            raw = f.read(HEADER + length)
+            raw = f.read(HEADER + length + NAMES_MAX)
     except OSError:
         return None
-    h = parse_header(raw[:HEADER], length)
+    h = parse_header(raw[:HEADER], len(raw) - HEADER)
     if h is None or h["flags"] & DEAD or h["len"] != length:
         return None
-    return raw[HEADER:]
+    return raw[HEADER:HEADER + length]
 
 
 def main(argv):
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     if len(argv) >= 2 and argv[1] in ("-h", "--help"):
         print(__doc__)
         return 0

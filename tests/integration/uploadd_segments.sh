@@ -56,11 +56,19 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: \"$sum\"" "$UPL
 curl -s -o "$TEST_TMP/body" "$UPLOADD_URL/files/small.bin/1/meta"
 [ "$(json_field path)" = "$path" ] && [ "$(json_field sha256)" = "$sum" ] || fail "meta: $(cat "$TEST_TMP/body")"
 
-info "versions are immutable"
+# dead_records: how many dead records the segments hold.
+dead_records() {
+	local out
+	out=$($SEGS list "$UPLOADD_STORAGE" --dead)
+	grep -c ' dead$' <<<"$out" || true
+}
+
+info "versions are immutable (the refused upload's record dies)"
 head -c 4096 /dev/urandom >"$TEST_TMP/other"
 code=$(upload "$TEST_TMP/other" small.bin 1)
 expect_status 409 "$code" "second upload of small.bin 1"
 curl -s "$UPLOADD_URL/files/small.bin/1" | cmp - "$TEST_TMP/small" || fail "the stored version changed"
+[ "$(dead_records)" = 1 ] || fail "dead records after the 409: $(dead_records)"
 
 info "--small-file-max is the boundary (64 KiB a record, 64 KiB + 1 a file)"
 head -c 65536 /dev/urandom >"$TEST_TMP/b64"
@@ -77,9 +85,9 @@ done
 info "an upload refused after its record was written leaves a dead record"
 code=$(upload "$TEST_TMP/other" refused.bin 1 -F "sha256=$sum")
 expect_status 422 "$code" "sha256 mismatch"
-$SEGS list "$UPLOADD_STORAGE" --dead | grep -q ' dead$' || fail "no dead record: $($SEGS list "$UPLOADD_STORAGE" --dead)"
+[ "$(dead_records)" = 2 ] || fail "dead records after the 422: $($SEGS list "$UPLOADD_STORAGE" --dead)"
 assert_object_count 3
-[ "$(metric uploadd_segment_records_killed_total)" = 1 ] || fail "killed records: $(metric uploadd_segment_records_killed_total)"
+[ "$(metric uploadd_segment_records_killed_total)" = 2 ] || fail "killed records: $(metric uploadd_segment_records_killed_total)"
 
 info "a clean restart: records read back, the old segment is sealed, a new one takes records"
 first_seg=${path%%:*}
@@ -90,52 +98,83 @@ curl -s "$UPLOADD_URL/files/small.bin/1" | cmp - "$TEST_TMP/small" || fail "smal
 expect_status 201 "$(upload "$TEST_TMP/other" after.bin 1)" "upload after the restart"
 [ "$(json_field path | cut -d: -f1)" != "$first_seg" ] || fail "a record went to the sealed segment"
 
-info "SIGKILL while an upload waits for its group fdatasync"
-# No sweep in this run after its first: the held fdatasync outlasts the
-# short lock TTL, and a sweep would rightly claim the waiting upload.
-stop_uploadd
-start_uploadd --lock-ttl 1000 --sweep-interval 3600
-committed=$($SEGS list "$UPLOADD_STORAGE" | sort)
-# Holds every fdatasync back 3 s: the record is written, not yet durable.
-strace -f -qq -e trace=fdatasync -e inject=fdatasync:delay_enter=3000000 \
-	-o /dev/null -p "$UPLOADD_PID" 2>"$TEST_TMP/strace.err" &
-spid=$!
-track_pid "$spid"
-for _ in $(seq 100); do
-	[ "$(awk '/^TracerPid:/ { print $2 }' "/proc/$UPLOADD_PID/status")" != 0 ] && break
-	kill -0 "$spid" 2>/dev/null || skip "strace cannot trace uploadd: $(cat "$TEST_TMP/strace.err")"
-	sleep 0.05
-done
-head -c 3000 /dev/urandom >"$TEST_TMP/lost"
-curl -s -o "$TEST_TMP/lost.body" -w '%{http_code}' -F filename=lost.bin -F version=1 \
-	-F "file=@$TEST_TMP/lost" "$UPLOADD_URL/upload" >"$TEST_TMP/lost.code" &
-cpid=$!
-for _ in $(seq 100); do
-	[ "$($SEGS list "$UPLOADD_STORAGE" | sort | comm -13 <(echo "$committed") - | wc -l)" = 1 ] && break
-	sleep 0.05
-done
-orphan=$($SEGS list "$UPLOADD_STORAGE" | sort | comm -13 <(echo "$committed") -)
-[ -n "$orphan" ] || fail "the upload's record never appeared"
-kill -KILL "$UPLOADD_PID"
-wait "$UPLOADD_PID" 2>/dev/null || true
-wait "$cpid" || true
-stop_pid "$spid"
-[ "$(cat "$TEST_TMP/lost.code")" != 201 ] || fail "the killed upload was answered 201"
-[ "$(redis-cli -p "$REDIS_PORT" exists file:lost.bin:1)" = 0 ] || fail "the killed upload has metadata"
+# crash_case NAME FIRST: SIGKILLs uploadd while an upload of NAME waits
+# for its group fdatasync, then checks that the restarted uploadd's sweep
+# kills the record the dead run left and touches nothing else. FIRST is
+# "names" (filename and version before the file: the record carries its
+# names, no intent in Redis, the sweep resolves it against the metadata
+# and sets a tombstone) or "file" (the file part first: the intent was
+# registered before the record, the sweep claims it and asks by token).
+crash_case() {
+	local name=$1 first=$2 committed orphan objs spid cpid killed
+	info "SIGKILL while an upload ($first first) waits for its group fdatasync"
+	# No sweep in this run after its first: the held fdatasync outlasts
+	# the short lock TTL, and a sweep would rightly claim the waiting
+	# upload.
+	stop_uploadd
+	start_uploadd --lock-ttl 1000 --sweep-interval 3600
+	committed=$($SEGS list "$UPLOADD_STORAGE" | sort)
+	# Holds every fdatasync back 3 s: the record is written, not durable.
+	strace -f -qq -e trace=fdatasync -e inject=fdatasync:delay_enter=3000000 \
+		-o /dev/null -p "$UPLOADD_PID" 2>"$TEST_TMP/strace.err" &
+	spid=$!
+	track_pid "$spid"
+	for _ in $(seq 100); do
+		[ "$(awk '/^TracerPid:/ { print $2 }' "/proc/$UPLOADD_PID/status")" != 0 ] && break
+		kill -0 "$spid" 2>/dev/null || skip "strace cannot trace uploadd: $(cat "$TEST_TMP/strace.err")"
+		sleep 0.05
+	done
+	head -c 3000 /dev/urandom >"$TEST_TMP/lost"
+	if [ "$first" = names ]; then
+		curl -s -o "$TEST_TMP/lost.body" -w '%{http_code}' -F "filename=$name" \
+			-F version=1 -F "file=@$TEST_TMP/lost" "$UPLOADD_URL/upload" >"$TEST_TMP/lost.code" &
+	else
+		curl -s -o "$TEST_TMP/lost.body" -w '%{http_code}' -F "file=@$TEST_TMP/lost" \
+			-F "filename=$name" -F version=1 "$UPLOADD_URL/upload" >"$TEST_TMP/lost.code" &
+	fi
+	cpid=$!
+	for _ in $(seq 100); do
+		objs=$($SEGS list "$UPLOADD_STORAGE" | sort)
+		[ "$(comm -13 <(echo "$committed") <(echo "$objs") | wc -l)" = 1 ] && break
+		sleep 0.05
+	done
+	orphan=$(comm -13 <(echo "$committed") <(echo "$objs"))
+	[ -n "$orphan" ] || fail "the upload's record never appeared"
+	kill -KILL "$UPLOADD_PID"
+	wait "$UPLOADD_PID" 2>/dev/null || true
+	wait "$cpid" || true
+	stop_pid "$spid"
+	[ "$(cat "$TEST_TMP/lost.code")" != 201 ] || fail "the killed upload was answered 201"
+	[ "$(redis-cli -p "$REDIS_PORT" exists "file:$name:1")" = 0 ] || fail "the killed upload has metadata"
 
-info "the restarted uploadd's sweep removes the record the dead run left"
-start_uploadd "${OPTS[@]}"
-for _ in $(seq 100); do
-	$SEGS list "$UPLOADD_STORAGE" | grep -qx "$orphan" || break
-	sleep 0.1
-done
-! $SEGS list "$UPLOADD_STORAGE" | grep -qx "$orphan" || fail "the orphan $orphan is still live"
-$SEGS list "$UPLOADD_STORAGE" --dead | grep -qx "$orphan dead" || fail "the orphan $orphan is not marked dead"
-grep -q "orphan sweep: removed 1 object" "$UPLOADD_LOG" || fail "no removal logged: $(grep sweep "$UPLOADD_LOG")"
-[ "$(metric uploadd_segment_records_killed_total)" = 1 ] || fail "killed after restart: $(metric uploadd_segment_records_killed_total)"
-awk '$1 == "uploadd_orphans_removed_total" { exit !($2 >= 1) }' <(curl -s "http://127.0.0.1:$UPLOADD_DEBUG_PORT/metrics") ||
-	fail "/metrics does not count the removal"
-[ "$($SEGS list "$UPLOADD_STORAGE" | sort)" = "$committed" ] || fail "committed objects changed"
+	info "the restarted uploadd's sweep removes the record the dead run left ($first first)"
+	start_uploadd "${OPTS[@]}"
+	for _ in $(seq 100); do
+		objs=$($SEGS list "$UPLOADD_STORAGE")
+		grep -qx "$orphan" <<<"$objs" || break
+		sleep 0.1
+	done
+	objs=$($SEGS list "$UPLOADD_STORAGE")
+	! grep -qx "$orphan" <<<"$objs" || fail "the orphan $orphan is still live"
+	objs=$($SEGS list "$UPLOADD_STORAGE" --dead)
+	grep -qx "$orphan dead" <<<"$objs" || fail "the orphan $orphan is not marked dead"
+	grep -q "orphan sweep: removed 1 object" "$UPLOADD_LOG" || fail "no removal logged: $(grep sweep "$UPLOADD_LOG")"
+	killed=$(metric uploadd_segment_records_killed_total)
+	[ "$killed" = 1 ] || fail "killed after restart: $killed"
+	awk '$1 == "uploadd_orphans_removed_total" { exit !($2 >= 1) }' \
+		<(curl -s "http://127.0.0.1:$UPLOADD_DEBUG_PORT/metrics") ||
+		fail "/metrics does not count the removal"
+	[ "$($SEGS list "$UPLOADD_STORAGE" | sort)" = "$committed" ] || fail "committed objects changed"
+	if [ "$first" = names ]; then
+		# The tombstone refuses the dead upload's commit, however late.
+		objs=$(redis-cli -p "$REDIS_PORT" --scan --pattern 'gone:*')
+		[ -n "$objs" ] || fail "no tombstone for the resolved upload"
+	fi
+}
+
+crash_case lost.bin names
+crash_case lost2.bin file
+
 for v in small.bin/1 after.bin/1 edge.bin/64k edge.bin/64k1; do
 	[ "$(curl -s -o /dev/null -w '%{http_code}' "$UPLOADD_URL/files/$v")" = 200 ] || fail "$v is gone"
 done

@@ -205,6 +205,17 @@ int pipeline_finish(struct pipeline *p, char sha256_hex[65], uint64_t *size)
 	return 0;
 }
 
+void pipeline_names(struct pipeline *p, const struct store_key *key)
+{
+	if (p->up)
+		store_upload_names(p->up, key);
+}
+
+bool pipeline_needs_intent(struct pipeline *p)
+{
+	return !p->up || store_upload_needs_intent(p->up);
+}
+
 int pipeline_commit(struct pipeline *p, const struct store_key *key,
 		    char locator[STORE_LOCATOR_MAX], struct gcommit_job *then)
 {

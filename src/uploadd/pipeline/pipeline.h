@@ -67,6 +67,14 @@ void pipeline_global_cleanup(void);
 int pipeline_start(struct pipeline *p, struct store_backend *store,
 		   const char *token);
 
+/* The upload's names, when known before its first byte (the backend may
+ * keep them with the bytes: store_upload_names). Connection thread. */
+void pipeline_names(struct pipeline *p, const struct store_key *key);
+
+/* After pipeline_finish: whether the upload's intent must be in Redis
+ * before pipeline_commit (store_upload_needs_intent). */
+bool pipeline_needs_intent(struct pipeline *p);
+
 /* Copies len bytes into the queue, blocking while it is full (the slower
  * consumer sets the pace). Returns 0, or the writer's -errno when it failed
  * (e.g. -ENOSPC), -ENOMEM, or -EAGAIN when a thread could not start. */

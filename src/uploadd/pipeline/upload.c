@@ -214,12 +214,18 @@ static int on_field(void *cls, const char *key, uint64_t off,
 		return 1;
 	}
 	if (ev & MP_EV_FILE_BEGIN) {
-		bool early = up->srv->store->ops->writes_before_publish;
+		const struct store_ops *ops = up->srv->store->ops;
+		bool names = mp_names_ready(&up->mp);
+		/* A backend that keeps the names with the bytes needs no
+		 * intent before its writes: the sweep resolves what a crash
+		 * leaves of them against the metadata (backend.h). */
+		bool early = ops->writes_before_publish &&
+			     !(names && ops->upload_names);
 
 		/* Names first: 409 now rather than after the whole file. A
 		 * backend whose writes are durable at once needs the intent
 		 * in Redis before the first one, names or not. */
-		if (mp_names_ready(&up->mp) && (early || !body_in_hand(up))) {
+		if (names && (early || !body_in_hand(up))) {
 			if (upload_lock(up) < 0)
 				return 1;
 		} else if (early) {
@@ -234,6 +240,12 @@ static int on_field(void *cls, const char *key, uint64_t off,
 		if (err) {
 			upload_fail_storage(up, "create a temp file", err);
 			return 1;
+		}
+		if (names) {
+			const struct store_key k = { up->mp.filename,
+						     up->mp.version, up->token };
+
+			pipeline_names(&up->pipe, &k);
 		}
 	}
 	if (ev & MP_EV_FILE_DATA) {
@@ -271,7 +283,7 @@ static int upload_commit_meta(struct upload *up, int64_t t, int first,
 	/* A group's commit that did not run, or whose outcome Redis did
 	 * not give: this upload's own (the script is idempotent). */
 	if (r < 0 || r == RSTORE_UNREPLICATED)
-		r = rstore_commit(&up->meta, up->token, t);
+		r = rstore_commit(&up->meta, up->token, t, up->registered);
 	*unknown = r == -ETIMEDOUT || r == -ECONNRESET || r == -EIO ||
 		   r == -ECONNREFUSED;
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -280,7 +292,7 @@ static int upload_commit_meta(struct upload *up, int64_t t, int first,
 	while ((*unknown || r == RSTORE_UNREPLICATED) &&
 	       http_elapsed(&start) * 1000 < COMMIT_RESOLVE_MS) {
 		nanosleep(&pause, NULL);
-		r = rstore_commit(&up->meta, up->token, t);
+		r = rstore_commit(&up->meta, up->token, t, up->registered);
 		*unknown = r < 0;
 	}
 	return r;
@@ -305,7 +317,8 @@ static void commit_jobs(struct gcommit_job **jobs, size_t n)
 		struct commit_job *cj = (struct commit_job *)jobs[i];
 
 		req[i] = (struct rstore_commit_req){ &cj->up->meta,
-						     cj->up->token, cj->t, 0 };
+						     cj->up->token, cj->t,
+						     cj->up->registered, 0 };
 	}
 	rstore_commit_batch(req, n);
 	for (size_t i = 0; i < n; i++)
@@ -356,8 +369,10 @@ static void upload_finish(struct upload *up)
 	snprintf(m->version, sizeof(m->version), "%s", up->mp.version);
 	memcpy(m->sha256, sha, sizeof(m->sha256));
 	meta_format_time(t, m->uploaded_at);
-	/* The intent must be in Redis before anything can be reachable. */
-	if (!up->locked && upload_lock(up) < 0)
+	/* The intent must be in Redis before anything can be reachable,
+	 * unless the backend kept the names with the bytes. */
+	if (!up->locked && pipeline_needs_intent(&up->pipe) &&
+	    upload_lock(up) < 0)
 		return;
 	err = pipeline_commit(&up->pipe, &key, m->path, &cj.job);
 	if (err) {

@@ -18,6 +18,18 @@ int store_upload_open(struct store_backend *b, const char *token,
 	return b->ops->upload_open(b, token, out);
 }
 
+void store_upload_names(struct store_upload *u, const struct store_key *k)
+{
+	if (u->b->ops->upload_names)
+		u->b->ops->upload_names(u, k);
+}
+
+bool store_upload_needs_intent(struct store_upload *u)
+{
+	return !u->b->ops->upload_needs_intent ||
+	       u->b->ops->upload_needs_intent(u);
+}
+
 int store_upload_write(struct store_upload *u, const void *data, size_t len)
 {
 	return u->b->ops->upload_write(u, data, len);
@@ -103,6 +115,22 @@ void store_sweep_settled(struct store_backend *b, int64_t before_ms)
 {
 	if (b->ops->sweep_settled)
 		b->ops->sweep_settled(b, before_ms);
+}
+
+size_t store_orphan_candidates(struct store_backend *b,
+			       struct store_candidate *out, size_t max)
+{
+	return b->ops->orphan_candidates ? b->ops->orphan_candidates(b, out, max) :
+	       0;
+}
+
+int store_orphan_resolved(struct store_backend *b,
+			  const struct store_candidate *c, bool committed,
+			  unsigned *removed)
+{
+	*removed = 0;
+	return b->ops->orphan_resolved ?
+	       b->ops->orphan_resolved(b, c, committed, removed) : 0;
 }
 
 int store_check(struct store_backend *b, char *why, size_t len)

@@ -44,6 +44,15 @@
 #define STORE_ID_MAX      160 /* bytes with the NUL */
 #define STORE_TOKEN_HEX   32  /* an upload's random token, hex digits */
 
+/* An object the sweep must resolve against the metadata: written by an
+ * upload that registered no intent (backend.h: upload_names), found in
+ * the backend after a crash or kept after a commit of unknown outcome. */
+struct store_candidate {
+	char token[STORE_TOKEN_HEX + 1];
+	char filename[256];
+	char version[65];
+};
+
 /* What identifies one upload: the client's names and its random token. */
 struct store_key {
 	const char *filename;
@@ -73,6 +82,14 @@ struct store_ops {
 	/* Upload side. */
 	int (*upload_open)(struct store_backend *b, const char *token,
 			   struct store_upload **out);
+	/* Optional: the upload's names, known before its first byte. A
+	 * backend that keeps them with what it writes can have what a crash
+	 * leaves resolved against the metadata (orphan_candidates), so that
+	 * upload needs no intent in Redis: upload_needs_intent says. */
+	void (*upload_names)(struct store_upload *u, const struct store_key *k);
+	/* Optional (default: true): after finish, whether the upload's intent
+	 * must be in Redis before publish. */
+	bool (*upload_needs_intent)(struct store_upload *u);
 	int (*upload_write)(struct store_upload *u, const void *data, size_t len);
 	int (*upload_finish)(struct store_upload *u);
 	int (*upload_publish)(struct store_upload *u, const struct store_key *k,
@@ -104,6 +121,13 @@ struct store_ops {
 	/* Optional: every upload whose intent's heartbeat was older than
 	 * before_ms (wall clock) is resolved; see store_sweep_settled. */
 	void (*sweep_settled)(struct store_backend *b, int64_t before_ms);
+	/* Optional: objects written without an intent that the sweep must
+	 * resolve against the metadata; see store_orphan_candidates. */
+	size_t (*orphan_candidates)(struct store_backend *b,
+				    struct store_candidate *out, size_t max);
+	int (*orphan_resolved)(struct store_backend *b,
+			       const struct store_candidate *c, bool committed,
+			       unsigned *removed);
 
 	/* Operations. */
 	int (*check)(struct store_backend *b, char *why, size_t len);
@@ -127,6 +151,16 @@ struct store_backend {
  * or -errno with nothing left behind. Connection thread. */
 int store_upload_open(struct store_backend *b, const char *token,
 		      struct store_upload **out);
+
+/* Tells the backend the upload's names before its first byte (when the
+ * form gave them before the file). Connection thread. */
+void store_upload_names(struct store_upload *u, const struct store_key *k);
+
+/* After finish, before publish: true when the upload's intent must be in
+ * Redis before publish (what it wrote may be found after a crash only by
+ * its token), false when the backend keeps its names with its bytes.
+ * Connection thread. */
+bool store_upload_needs_intent(struct store_upload *u);
 
 /* Hands len bytes to the backend. Returns 0 or -errno. Writer thread. */
 int store_upload_write(struct store_upload *u, const void *data, size_t len);
@@ -196,6 +230,20 @@ int store_sweep_remove(struct store_backend *b, const struct store_key *k,
  * backend may forget what it kept to find such uploads' bytes. Sweep
  * thread. */
 void store_sweep_settled(struct store_backend *b, int64_t before_ms);
+
+/* The sweep's part for uploads without an intent: writes to out (at most
+ * max) the objects it must resolve against the metadata. Returns how
+ * many (0 for backends that keep none). Sweep thread. */
+size_t store_orphan_candidates(struct store_backend *b,
+			       struct store_candidate *out, size_t max);
+
+/* Redis said whether c was committed (its metadata carries c's token) or
+ * can never be (a tombstone now refuses its commit): the backend forgets
+ * it, removing it unless committed; *removed counts what went. Returns 0
+ * or -errno (then it is offered again). Sweep thread. */
+int store_orphan_resolved(struct store_backend *b,
+			  const struct store_candidate *c, bool committed,
+			  unsigned *removed);
 
 /* Returns 0 when the backend takes writes right now, else -errno with a
  * one-line reason in why. Any thread (/healthz). */

@@ -45,6 +45,8 @@ struct local_upload {
 	char locator[STORE_LOCATOR_MAX];
 	bool published;
 	bool in_segment;         /* its bytes went to the record rec */
+	char names[SEG_NAMES_MAX]; /* "filename\0version\0" when given */
+	size_t names_len;
 	struct seg_ref rec;
 	uint64_t written, kicked, dropped; /* bytes: written, handed to
 					   * writeback, dropped from the cache */
@@ -79,6 +81,28 @@ static int local_upload_open(struct store_backend *b, const char *token,
 	snprintf(u->token, sizeof(u->token), "%s", token);
 	*out = (struct store_upload *)u;
 	return 0;
+}
+
+/* A record that carries its names needs no intent: the sweep resolves
+ * what a crash leaves of it against the metadata (segstore.h). */
+static void local_upload_names(struct store_upload *su,
+			       const struct store_key *k)
+{
+	struct local_upload *u = (struct local_upload *)su;
+	size_t f = strlen(k->filename), v = strlen(k->version);
+
+	if (f + v + 2 > sizeof(u->names))
+		return;
+	memcpy(u->names, k->filename, f + 1);
+	memcpy(u->names + f + 1, k->version, v + 1);
+	u->names_len = f + v + 2;
+}
+
+static bool local_upload_needs_intent(struct store_upload *su)
+{
+	struct local_upload *u = (struct local_upload *)su;
+
+	return !(u->in_segment && u->rec.names_len);
 }
 
 /* The upload needs a file of its own. Returns 0 or -errno. */
@@ -138,8 +162,8 @@ static int local_upload_write(struct store_upload *su, const void *data,
 		 * smaller first piece is the whole file; if more comes after
 		 * all, spill() moves it). No segment ready: a file. */
 		if (u->written == 0 && lb->seg && len <= lb->small_max) {
-			err = segstore_append(lb->seg, u->token, data, len,
-					      &u->rec);
+			err = segstore_append(lb->seg, u->token, u->names,
+					      u->names_len, data, len, &u->rec);
 			if (u->rec.seg)
 				u->in_segment = true; /* abort kills it */
 			if (err != -EAGAIN) {
@@ -353,6 +377,33 @@ static int local_sweep_remove(struct store_backend *b, const struct store_key *k
 						removed) : 0;
 }
 
+static size_t local_orphan_candidates(struct store_backend *b,
+				      struct store_candidate *out, size_t max)
+{
+	struct seg_candidate c[64];
+	size_t n, i;
+
+	if (!local_of(b)->seg)
+		return 0;
+	if (max > 64)
+		max = 64;
+	n = segstore_candidates(local_of(b)->seg, c, max);
+	for (i = 0; i < n; i++) {
+		memcpy(out[i].token, c[i].token, sizeof(out[i].token));
+		memcpy(out[i].filename, c[i].filename, sizeof(out[i].filename));
+		memcpy(out[i].version, c[i].version, sizeof(out[i].version));
+	}
+	return n;
+}
+
+static int local_orphan_resolved(struct store_backend *b,
+				 const struct store_candidate *c, bool committed,
+				 unsigned *removed)
+{
+	return local_of(b)->seg ? segstore_resolved(local_of(b)->seg, c->token,
+						    committed, removed) : 0;
+}
+
 static void local_sweep_settled(struct store_backend *b, int64_t before_ms)
 {
 	if (local_of(b)->seg)
@@ -390,7 +441,8 @@ static void local_destroy(struct store_backend *b)
 static const struct store_ops local_ops = {
 	.kind = "local",
 	/* A small upload's record is written (by up-write) before
-	 * publish, into a segment that outlives a crash. */
+	 * publish, into a segment that outlives a crash: without its names
+	 * (the file part came first) the upload needs its intent first. */
 	.writes_before_publish = true,
 	.upload_open = local_upload_open,
 	.upload_write = local_upload_write,
@@ -398,6 +450,8 @@ static const struct store_ops local_ops = {
 	.upload_publish = local_upload_publish,
 	.upload_publish_then = local_upload_publish_then,
 	.upload_abort = local_upload_abort,
+	.upload_names = local_upload_names,
+	.upload_needs_intent = local_upload_needs_intent,
 	.upload_close = local_upload_close,
 	.upload_unsure = local_upload_unsure,
 	.open = local_open,
@@ -406,6 +460,8 @@ static const struct store_ops local_ops = {
 	.remove = local_remove,
 	.sweep_remove = local_sweep_remove,
 	.sweep_settled = local_sweep_settled,
+	.orphan_candidates = local_orphan_candidates,
+	.orphan_resolved = local_orphan_resolved,
 	.check = local_check,
 	.describe = local_describe,
 	.metrics = local_metrics,

@@ -476,12 +476,23 @@ redisReply *rconn_script_reply(struct redis_script *s, int nkeys,
 				const char **keys, int nargs, const char **args,
 				int *err)
 {
-	const char *argv[16];
-	size_t len[16];
+	const char *argv_small[24], **argv = argv_small;
+	size_t len_small[24], *len = len_small;
 	char nk[8];
 	redisReply *r;
 	int argc = 0;
 
+	if (3 + nkeys + nargs > 24) {
+		/* The sweep's batches: many arguments. */
+		argv = malloc((size_t)(3 + nkeys + nargs) * sizeof(*argv));
+		len = malloc((size_t)(3 + nkeys + nargs) * sizeof(*len));
+		if (!argv || !len) {
+			free(argv);
+			free(len);
+			*err = -ENOMEM;
+			return NULL;
+		}
+	}
 	snprintf(nk, sizeof(nk), "%d", nkeys);
 	argv[argc++] = "EVALSHA";
 	argv[argc++] = s->sha;
@@ -501,6 +512,10 @@ redisReply *rconn_script_reply(struct redis_script *s, int nkeys,
 		len[0] = 4;
 		len[1] = strlen(s->text);
 		r = rconn_command(argc, argv, len, err);
+	}
+	if (argv != argv_small) {
+		free(argv);
+		free(len);
 	}
 	if (r && r->type == REDIS_REPLY_ERROR) {
 		*err = rconn_protocol_failed("Redis at %s failed the %s script: "

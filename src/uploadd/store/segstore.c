@@ -40,7 +40,8 @@ struct seg_header {
 	uint64_t len;          /* payload bytes */
 	uint8_t token[16];     /* the upload's token */
 	int64_t written_ms;    /* wall clock when appended */
-	uint8_t reserved[16];
+	uint16_t names_len;    /* bytes of names after the payload, or 0 */
+	uint8_t reserved[14];
 };
 _Static_assert(sizeof(struct seg_header) == SEG_HEADER, "record header size");
 
@@ -54,12 +55,16 @@ struct segment {
 	struct segment *next;  /* ss->open */
 };
 
-/* A record the sweep may ask for by token. */
+/* A record the sweep may ask for by token (no names: the upload has an
+ * intent in Redis), or that the sweep must resolve against Redis (names:
+ * the upload never registered one). */
 struct unsure_rec {
 	uint8_t token[16];
 	uint32_t no;
 	uint64_t off, len;     /* payload */
 	int64_t since_ms;      /* when it was written or kept */
+	uint16_t names_len;
+	char names[SEG_NAMES_MAX]; /* "filename\0version\0" */
 	struct unsure_rec *next;
 };
 
@@ -134,7 +139,8 @@ static uint32_t header_crc(const struct seg_header *h)
 }
 
 static void header_make(struct seg_header *h, const uint8_t token[16],
-			uint64_t len, uint32_t flags, int64_t ms)
+			uint64_t len, uint16_t names_len, uint32_t flags,
+			int64_t ms)
 {
 	memset(h, 0, sizeof(*h));
 	memcpy(h->magic, SEG_MAGIC, 8);
@@ -142,15 +148,30 @@ static void header_make(struct seg_header *h, const uint8_t token[16],
 	h->len = htole64(len);
 	memcpy(h->token, token, 16);
 	h->written_ms = (int64_t)htole64((uint64_t)ms);
+	h->names_len = htole16(names_len);
 	h->crc = htole32(header_crc(h));
 }
 
-/* True when h is a record header whose payload fits before room. */
+/* True when h is a record header whose payload and names fit before
+ * room. */
 static bool header_valid(const struct seg_header *h, uint64_t room)
 {
 	return memcmp(h->magic, SEG_MAGIC, 8) == 0 &&
 	       le32toh(h->crc) == header_crc(h) &&
-	       le64toh(h->len) <= room;
+	       le16toh(h->names_len) <= SEG_NAMES_MAX &&
+	       le64toh(h->len) + le16toh(h->names_len) <= room;
+}
+
+/* True when names holds "filename\0version\0" exactly, each part
+ * non-empty and within the limits of validate.h. */
+static bool names_valid(const char *names, size_t len)
+{
+	const char *nul = len ? memchr(names, '\0', len) : NULL;
+	size_t flen = nul ? (size_t)(nul - names) : 0;
+
+	return nul && flen > 0 && flen <= 255 && flen + 1 < len &&
+	       len - flen - 2 <= 64 &&
+	       memchr(nul + 1, '\0', len - flen - 1) == names + len - 1;
 }
 
 /* pwritev of every byte, across short writes and EINTR. */
@@ -188,7 +209,8 @@ static int flush_segment(void *arg)
 /* ---- unsure records and unsealed segments (lock held) ---- */
 
 static void unsure_add(struct segstore *ss, const uint8_t token[16],
-		       uint32_t no, uint64_t off, uint64_t len, int64_t ms)
+		       uint32_t no, uint64_t off, uint64_t len, int64_t ms,
+		       const char *names, uint16_t names_len)
 {
 	struct unsure_rec *u;
 
@@ -207,6 +229,10 @@ static void unsure_add(struct segstore *ss, const uint8_t token[16],
 	u->off = off;
 	u->len = len;
 	u->since_ms = ms;
+	if (names && names_len <= SEG_NAMES_MAX && names_valid(names, names_len)) {
+		memcpy(u->names, names, names_len);
+		u->names_len = names_len;
+	}
 	u->next = ss->unsure;
 	ss->unsure = u;
 	ss->nunsure++;
@@ -424,11 +450,18 @@ static uint64_t scan_segment(struct segstore *ss, int fd, uint32_t no,
 		}
 		len = le64toh(h.len);
 		if (!(le32toh(h.flags) & SEG_DEAD)) {
+			char names[SEG_NAMES_MAX];
+			uint16_t nl = le16toh(h.names_len);
+
+			if (nl && pread(fd, names, nl, (off_t)(off + SEG_HEADER +
+							      len)) != nl)
+				nl = 0; /* unreadable: the intent path */
 			unsure_add(ss, h.token, no, off + SEG_HEADER, len,
-				   (int64_t)le64toh((uint64_t)h.written_ms));
+				   (int64_t)le64toh((uint64_t)h.written_ms),
+				   names, nl);
 			(*live)++;
 		}
-		off = align_up(off + SEG_HEADER + len);
+		off = align_up(off + SEG_HEADER + len + le16toh(h.names_len));
 		end = off;
 	}
 	free(buf);
@@ -588,19 +621,24 @@ void segstore_close(struct segstore *ss)
 	}
 }
 
-int segstore_append(struct segstore *ss, const char *token, const void *data,
-		    size_t len, struct seg_ref *r)
+int segstore_append(struct segstore *ss, const char *token, const char *names,
+		    size_t names_len, const void *data, size_t len,
+		    struct seg_ref *r)
 {
-	uint64_t need = align_up(SEG_HEADER + len);
+	uint64_t need = align_up(SEG_HEADER + len + names_len);
 	struct seg_header h;
-	struct iovec iov[2];
+	struct iovec iov[3];
 	struct segment *s;
 	uint64_t off;
 	int err;
 
 	memset(r, 0, sizeof(*r));
-	if (len == 0 || len > SEG_OBJECT_MAX || !token_bytes(token, r->token))
+	if (len == 0 || len > SEG_OBJECT_MAX || !token_bytes(token, r->token) ||
+	    (names_len && !names_valid(names, names_len)) ||
+	    names_len > SEG_NAMES_MAX)
 		return -EINVAL;
+	memcpy(r->names, names, names_len);
+	r->names_len = (uint16_t)names_len;
 	pthread_mutex_lock(&ss->lock);
 	ss->wanted = true;
 	for (;;) {
@@ -640,12 +678,14 @@ int segstore_append(struct segstore *ss, const char *token, const void *data,
 	s->refs++;
 	pthread_mutex_unlock(&ss->lock);
 
-	header_make(&h, r->token, len, 0, wall_ms());
+	header_make(&h, r->token, len, r->names_len, 0, wall_ms());
 	iov[0].iov_base = &h;
 	iov[0].iov_len = sizeof(h);
 	iov[1].iov_base = (void *)data;
 	iov[1].iov_len = len;
-	err = write_all_at(s->fd, iov, 2, off);
+	iov[2].iov_base = r->names;
+	iov[2].iov_len = r->names_len;
+	err = write_all_at(s->fd, iov, r->names_len ? 3 : 2, off);
 	r->seg = s;
 	r->no = s->no;
 	r->off = off + SEG_HEADER;
@@ -694,7 +734,8 @@ void segstore_resolve(struct segstore *ss, struct seg_ref *r, bool unsure)
 		return;
 	pthread_mutex_lock(&ss->lock);
 	if (unsure)
-		unsure_add(ss, r->token, r->no, r->off, r->len, wall_ms());
+		unsure_add(ss, r->token, r->no, r->off, r->len, wall_ms(),
+			   r->names, r->names_len);
 	seg_put(ss, r->seg);
 	pthread_mutex_unlock(&ss->lock);
 	r->seg = NULL;
@@ -702,13 +743,14 @@ void segstore_resolve(struct segstore *ss, struct seg_ref *r, bool unsure)
 
 /* Marks the record at off (payload) dead and punches its payload out.
  * Returns 0 or -errno. */
-static int kill_at(int fd, const uint8_t token[16], uint64_t off, uint64_t len)
+static int kill_at(int fd, const uint8_t token[16], uint64_t off, uint64_t len,
+		   uint16_t names_len)
 {
 	struct seg_header h;
 	struct iovec iov = { &h, sizeof(h) };
 	int err;
 
-	header_make(&h, token, len, SEG_DEAD, wall_ms());
+	header_make(&h, token, len, names_len, SEG_DEAD, wall_ms());
 	err = write_all_at(fd, &iov, 1, off - SEG_HEADER);
 	if (err)
 		return err;
@@ -726,12 +768,13 @@ int segstore_kill(struct segstore *ss, struct seg_ref *r)
 
 	if (!s)
 		return 0;
-	err = kill_at(s->fd, r->token, r->off, r->len);
+	err = kill_at(s->fd, r->token, r->off, r->len, r->names_len);
 	if (!err)
 		err = gcommit_wait(&s->gc); /* the DEAD flag durable */
 	pthread_mutex_lock(&ss->lock);
 	if (err)
-		unsure_add(ss, r->token, r->no, r->off, r->len, wall_ms());
+		unsure_add(ss, r->token, r->no, r->off, r->len, wall_ms(),
+			   r->names, r->names_len);
 	else
 		ss->killed++;
 	seg_put(ss, s);
@@ -832,7 +875,7 @@ int segstore_remove(struct segstore *ss, const char *locator)
 		close(fd);
 		return -ENOENT;
 	}
-	err = kill_at(fd, h.token, off, len);
+	err = kill_at(fd, h.token, off, len, le16toh(h.names_len));
 	if (!err && fdatasync(fd) < 0)
 		err = -errno;
 	close(fd);
@@ -844,35 +887,37 @@ int segstore_remove(struct segstore *ss, const char *locator)
 	return err;
 }
 
-int segstore_sweep(struct segstore *ss, const char *token, unsigned *removed)
+/* Takes the remembered record with this token out of the list (lock
+ * held). Returns it or NULL. */
+static struct unsure_rec *unsure_take(struct segstore *ss, const uint8_t tok[16])
 {
-	uint8_t tok[16];
-	struct unsure_rec **p, *u = NULL;
-	struct segment *s = NULL;
-	int err = 0;
+	for (struct unsure_rec **p = &ss->unsure; *p; p = &(*p)->next) {
+		struct unsure_rec *u = *p;
 
-	if (!token_bytes(token, tok))
-		return 0;
-	pthread_mutex_lock(&ss->lock);
-	for (p = &ss->unsure; *p; p = &(*p)->next) {
-		if (memcmp((*p)->token, tok, 16) == 0) {
-			u = *p;
+		if (memcmp(u->token, tok, 16) == 0) {
 			*p = u->next;
 			ss->nunsure--;
-			break;
+			return u;
 		}
 	}
-	if (u) {
-		for (s = ss->open; s && s->no != u->no; s = s->next)
-			;
-		if (s)
-			s->refs++;
-	}
+	return NULL;
+}
+
+/* Kills a remembered record, durably; on failure it is remembered again
+ * (asked for at the next sweep). Returns 0 or -errno. */
+static int unsure_kill(struct segstore *ss, struct unsure_rec *u)
+{
+	struct segment *s;
+	int err;
+
+	pthread_mutex_lock(&ss->lock);
+	for (s = ss->open; s && s->no != u->no; s = s->next)
+		;
+	if (s)
+		s->refs++;
 	pthread_mutex_unlock(&ss->lock);
-	if (!u)
-		return 0;
 	if (s) {
-		err = kill_at(s->fd, tok, u->off, u->len);
+		err = kill_at(s->fd, u->token, u->off, u->len, u->names_len);
 		if (!err)
 			err = gcommit_wait(&s->gc);
 	} else {
@@ -884,7 +929,7 @@ int segstore_sweep(struct segstore *ss, const char *token, unsigned *removed)
 		if (fd < 0) {
 			err = errno == ENOENT ? 0 : -errno;
 		} else {
-			err = kill_at(fd, tok, u->off, u->len);
+			err = kill_at(fd, u->token, u->off, u->len, u->names_len);
 			if (!err && fdatasync(fd) < 0)
 				err = -errno;
 			close(fd);
@@ -894,16 +939,81 @@ int segstore_sweep(struct segstore *ss, const char *token, unsigned *removed)
 	if (s)
 		seg_put(ss, s);
 	if (err) {
-		u->next = ss->unsure; /* asked again at the next sweep */
+		u->next = ss->unsure;
 		ss->unsure = u;
 		ss->nunsure++;
-		u = NULL;
 	} else {
 		ss->killed++;
-		(*removed)++;
 	}
 	pthread_mutex_unlock(&ss->lock);
-	free(u);
+	if (!err)
+		free(u);
+	return err;
+}
+
+int segstore_sweep(struct segstore *ss, const char *token, unsigned *removed)
+{
+	uint8_t tok[16];
+	struct unsure_rec *u;
+	int err;
+
+	if (!token_bytes(token, tok))
+		return 0;
+	pthread_mutex_lock(&ss->lock);
+	u = unsure_take(ss, tok);
+	pthread_mutex_unlock(&ss->lock);
+	if (!u)
+		return 0;
+	err = unsure_kill(ss, u);
+	if (!err)
+		(*removed)++;
+	return err;
+}
+
+size_t segstore_candidates(struct segstore *ss, struct seg_candidate *out,
+			   size_t max)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&ss->lock);
+	for (struct unsure_rec *u = ss->unsure; u && n < max; u = u->next) {
+		const char *version;
+
+		if (!u->names_len)
+			continue;
+		for (int i = 0; i < 16; i++)
+			snprintf(out[n].token + 2 * i, 3, "%02x", u->token[i]);
+		/* names_valid() bounds both parts. */
+		version = u->names + strlen(u->names) + 1;
+		memcpy(out[n].filename, u->names, strlen(u->names) + 1);
+		memcpy(out[n].version, version, strlen(version) + 1);
+		n++;
+	}
+	pthread_mutex_unlock(&ss->lock);
+	return n;
+}
+
+int segstore_resolved(struct segstore *ss, const char *token, bool committed,
+		      unsigned *removed)
+{
+	uint8_t tok[16];
+	struct unsure_rec *u;
+	int err = 0;
+
+	if (!token_bytes(token, tok))
+		return -EINVAL;
+	pthread_mutex_lock(&ss->lock);
+	u = unsure_take(ss, tok);
+	pthread_mutex_unlock(&ss->lock);
+	if (!u)
+		return 0;
+	if (committed) {
+		free(u); /* its metadata names it: nothing to do */
+		return 0;
+	}
+	err = unsure_kill(ss, u);
+	if (!err)
+		(*removed)++;
 	return err;
 }
 
@@ -917,7 +1027,9 @@ void segstore_settled(struct segstore *ss, int64_t before_ms)
 	for (p = &ss->unsure; *p;) {
 		struct unsure_rec *u = *p;
 
-		if (u->since_ms < before_ms) {
+		/* A record with its names has no intent for the sweep to
+		 * claim: only segstore_resolved() settles it. */
+		if (!u->names_len && u->since_ms < before_ms) {
 			*p = u->next;
 			ss->nunsure--;
 			free(u);

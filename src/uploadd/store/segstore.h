@@ -63,6 +63,7 @@
 #define SEG_OBJECT_MAX (SEG_SIZE / 4)      /* largest record payload */
 #define SEG_DIR        "segments"
 #define SEG_LOCATOR_MAX 48                 /* with the NUL */
+#define SEG_NAMES_MAX  (255 + 1 + 64 + 1)  /* "filename\0version\0" */
 
 struct segstore;
 struct segment;
@@ -74,6 +75,15 @@ struct seg_ref {
 	uint64_t off;         /* payload offset in the segment */
 	uint64_t len;         /* payload bytes */
 	uint8_t token[16];
+	uint16_t names_len;   /* bytes of names, 0 when none */
+	char names[SEG_NAMES_MAX];
+};
+
+/* A record the sweep must resolve against Redis (segstore_candidates). */
+struct seg_candidate {
+	char token[33];
+	char filename[256];
+	char version[65];
 };
 
 /* Opens (creating it) <storage>/segments under the directory fd dirfd,
@@ -86,11 +96,16 @@ int segstore_open(int dirfd, const char *where, struct segstore **out);
 void segstore_close(struct segstore *ss);
 
 /* Writer thread: appends a record of len bytes (at most SEG_OBJECT_MAX)
- * for the upload with this token (32 hex digits) to the active segment.
- * Returns 0 with r held, or -errno (-EAGAIN: no segment could be
- * prepared; -EIO...). The record is not durable yet. */
-int segstore_append(struct segstore *ss, const char *token, const void *data,
-		    size_t len, struct seg_ref *r);
+ * for the upload with this token (32 hex digits) to the active segment,
+ * with the upload's names ("filename\0version\0", names_len bytes) when
+ * known: a record with names needs no intent in Redis (the sweep resolves
+ * it against the metadata, segstore_candidates); one without needs the
+ * upload's intent registered before this call. Returns 0 with r held,
+ * or -errno (-EAGAIN: no segment could be prepared; -EIO...). The record
+ * is not durable yet. */
+int segstore_append(struct segstore *ss, const char *token, const char *names,
+		    size_t names_len, const void *data, size_t len,
+		    struct seg_ref *r);
 
 /* Reads r's payload (r->len bytes) into buf. Returns 0 or -errno. */
 int segstore_read(struct segstore *ss, const struct seg_ref *r, void *buf);
@@ -133,6 +148,19 @@ int segstore_remove(struct segstore *ss, const char *locator);
 /* Sweep: kills the record an upload with this token left, if this store
  * knows of one; *removed counts it. Returns 0 or -errno. */
 int segstore_sweep(struct segstore *ss, const char *token, unsigned *removed);
+
+/* Sweep: writes to out (at most max) the remembered records that carry
+ * their names: written without an intent by an earlier run, or kept
+ * unsure by this one. Returns how many. */
+size_t segstore_candidates(struct segstore *ss, struct seg_candidate *out,
+			   size_t max);
+
+/* Sweep: Redis says whether the record of this token was committed (its
+ * metadata names it) or can never be (a tombstone now fences a late
+ * commit). Forgets it, killing it unless committed; *removed counts a
+ * kill. Returns 0 or -errno (then it is offered again). */
+int segstore_resolved(struct segstore *ss, const char *token, bool committed,
+		      unsigned *removed);
 
 /* Sweep: every upload whose intent's heartbeat was older than before_ms
  * (wall clock) has been resolved (committed, or its bytes removed).

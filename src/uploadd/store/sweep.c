@@ -20,6 +20,54 @@ static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static struct store_backend *backend;
 static unsigned interval, grace;
 
+/* Uploads that registered no intent (their bytes carry their names, e.g.
+ * small files in segment records): the backend offers what it found after
+ * a crash or kept after a commit of unknown outcome, and Redis says, with
+ * a tombstone for those it refuses from then on, which were committed.
+ * Returns how many could not be resolved now. */
+static unsigned resolve_unregistered(struct store_backend *b, unsigned *found,
+				     unsigned *removed)
+{
+	struct store_candidate c[SWEEP_RESOLVE_BATCH];
+	bool committed[SWEEP_RESOLVE_BATCH];
+	size_t n = store_orphan_candidates(b, c, SWEEP_RESOLVE_BATCH);
+	unsigned left = 0;
+	int err;
+
+	if (n == 0)
+		return 0;
+	err = rstore_resolve(c, n, committed);
+	if (err < 0) {
+		log_warn("orphan sweep: cannot ask Redis about %zu upload(s) "
+			 "without an intent: %s (tried again at the next sweep)",
+			 n, rstore_strerror());
+		return (unsigned)n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned gone = 0;
+		int rerr = store_orphan_resolved(b, &c[i], committed[i], &gone);
+
+		if (rerr < 0) {
+			log_warn("orphan sweep: cannot remove what the upload "
+				 "of \"%s\" version \"%s\" (token %s) left in %s: "
+				 "%s (tried again at the next sweep)",
+				 c[i].filename, c[i].version, c[i].token,
+				 b->where, strerror(-rerr));
+			left++;
+			continue;
+		}
+		if (committed[i])
+			continue;
+		(*found)++;
+		*removed += gone;
+		log_err("orphan sweep: removed %u object(s) (token %s) of an "
+			"upload of \"%s\" version \"%s\" that never committed, "
+			"from %s", gone, c[i].token, c[i].filename,
+			c[i].version, b->where);
+	}
+	return left;
+}
+
 int sweep_once(struct store_backend *b, unsigned grace_ms, unsigned *found,
 	       unsigned *removed)
 {
@@ -72,6 +120,7 @@ int sweep_once(struct store_backend *b, unsigned grace_ms, unsigned *found,
 		}
 	}
 	free(dead);
+	left += resolve_unregistered(b, found, removed);
 	metrics_sweep(true, *found, *removed);
 	/* Nothing older than before_ms is left unresolved: every such intent
 	 * was claimed (the batch was not full) and its bytes are gone, or it
