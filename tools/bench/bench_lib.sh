@@ -54,16 +54,17 @@ start_sink() {
 
 # Starts the seed's Go upload service (tests/targets/go/goupload, built by
 # tests/targets/go.mk) on a free loopback port against the benchmark's
-# Redis, storing under a new directory: GO_PID, GO_URL, GO_STORAGE.
+# Redis, storing under a new directory, with ARGS (-fsync=false): GO_PID,
+# GO_URL, GO_STORAGE.
 start_go() {
-	local bin=${GO_UPLOAD_BIN:-$TS_BUILD/targets/go/goupload} out=$TEST_TMP/go.out port=
+	local bin=${GO_UPLOAD_BIN:-$BENCH_BIN/../targets/go/goupload} out=$TEST_TMP/go.out port=
 	[ -x "$bin" ] || fail "$bin is not built (make BUILD=... $bin; needs golang-go)"
 	STORE_RUNS=$((STORE_RUNS + 1))
 	GO_STORAGE=$STORE_ROOT/go-$STORE_RUNS
 	mkdir -p "$GO_STORAGE"
 	[ "$(redis-cli -p "$REDIS_PORT" flushall)" = OK ] || fail "redis-server on port $REDIS_PORT did not FLUSHALL"
 	: >"$out"
-	"$bin" -listen 127.0.0.1:0 -redis "127.0.0.1:$REDIS_PORT" -storage "$GO_STORAGE" \
+	"$bin" -listen 127.0.0.1:0 -redis "127.0.0.1:$REDIS_PORT" -storage "$GO_STORAGE" "$@" \
 		>"$out" 2>"$TEST_TMP/go.err" &
 	GO_PID=$!
 	track_pid "$GO_PID"
@@ -131,12 +132,13 @@ start_fresh_uploadd() {
 	start_uploadd
 }
 
-# Starts TARGET (sink, uploadd or go); sets SERVER_PID and SERVER_URL.
+# Starts TARGET (sink, uploadd, go or go-nosync); sets SERVER_PID and SERVER_URL.
 start_target() {
 	case $1 in
 	sink) start_sink; SERVER_PID=$SINK_PID SERVER_URL=$SINK_URL ;;
 	uploadd) start_fresh_uploadd; SERVER_PID=$UPLOADD_PID SERVER_URL=$UPLOADD_URL ;;
 	go) start_go; SERVER_PID=$GO_PID SERVER_URL=$GO_URL ;;
+	go-nosync) start_go -fsync=false; SERVER_PID=$GO_PID SERVER_URL=$GO_URL ;;
 	*) fail "unknown target $1" ;;
 	esac
 }
@@ -149,7 +151,7 @@ stop_target() {
 		assert_no_temp_files
 		rm -f "$UPLOADD_LOG"
 		bench_discard "$UPLOADD_STORAGE" "$2"
-	elif [ "$1" = go ]; then
+	elif [ "$1" = go ] || [ "$1" = go-nosync ]; then
 		bench_discard "$GO_STORAGE" "$2"
 	fi
 }
