@@ -270,6 +270,31 @@ static void test_zero_copy_large_piece(void **state)
 	free(b);
 }
 
+static void test_every_length(void **state)
+{
+	/* A part of every length from 0 to 300 bytes of varied content
+	 * (CRs, dashes, near-delimiters), in one piece: the delimiter is found
+	 * wherever it falls relative to the SIMD blocks. */
+	char body[1024], want[400];
+	struct seen s;
+
+	(void)state;
+	for (size_t len = 0; len <= 300; len++) {
+		size_t hl = (size_t)snprintf(body, sizeof(body), "--XB\r\n"
+			"Content-Disposition: form-data; name=\"f\"\r\n\r\n");
+
+		for (size_t i = 0; i < len; i++)
+			body[hl + i] = "\r\n-XBab"[(i * 7 + len) % 8];
+		memcpy(body + hl + len, "\r\n--XB--", 8);
+		assert_int_equal(parse(CT, body, hl + len + 8, 4096, &s), 0);
+		snprintf(want, sizeof(want), "f=");
+		memcpy(want + 2, body + hl, len);
+		want[2 + len] = '\0';
+		assert_int_equal(s.len, 2 + len);
+		assert_memory_equal(s.out, want, 2 + len);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +307,7 @@ int main(void)
 		cmocka_unit_test(test_head_too_long_and_name_too_long),
 		cmocka_unit_test(test_callback_stops),
 		cmocka_unit_test(test_zero_copy_large_piece),
+		cmocka_unit_test(test_every_length),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

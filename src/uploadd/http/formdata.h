@@ -11,7 +11,7 @@
  * connection thread's CPU. Here the callback gets pointers into the
  * caller's buffer (only the few bytes that might begin a boundary at the
  * end of a piece are held back, and the part head), and the delimiter is
- * found with memmem.
+ * found with SIMD compares of its first and last bytes.
  *
  * The callback contract is MHD's, which multipart.c expects: for each part
  * one call with 0 bytes at offset 0 when its head ends, then calls with
