@@ -129,6 +129,15 @@ int ts_snapshot(struct bpf_iter__task *ctx)
 	BPF_CORE_READ_STR_INTO(&h->comm, task, comm);
 	ts_task_sched_times(task, &h->cpu_ns, &h->last_arrival_ns,
 			    &h->last_run_ns, &h->last_queued_ns);
+	/* Both clocks together, right after the scheduler times: user space
+	 * pairs them to turn scheduler-clock times into durations, and adds
+	 * a running thread's stint up to this "now" to its CPU time. Read
+	 * after this record's stack copies instead, the first record's now
+	 * came tens of us after the reader's switch-in, which lowered the
+	 * pass's clock offset by as much, and a running thread's stint
+	 * gained its own record's copying time. */
+	h->now_sched_ns = ts_sched_clock_ref();
+	h->now_mono_ns = bpf_ktime_get_ns();
 	h->syscall_nr = -1;
 	if (pf & TS_PF_KTHREAD) {
 		h->flags |= TS_SNAP_KTHREAD;
@@ -155,10 +164,6 @@ int ts_snapshot(struct bpf_iter__task *ctx)
 			klen = n;
 	}
 	h->kstack_len = klen;
-	/* Read both clocks last and together: user space pairs them to turn
-	 * scheduler-clock times into durations. */
-	h->now_sched_ns = ts_sched_clock_ref();
-	h->now_mono_ns = bpf_ktime_get_ns();
 	if (ulen > TS_STACK_MAX)
 		ulen = TS_STACK_MAX;
 	if (klen > sizeof(b->kstack))

@@ -31,6 +31,13 @@
  * A pending record is flushed without its tail when the thread blocks again
  * or exits first. Dropped records are counted per CPU (ts_wstats.lost).
  *
+ * A thread's exit record is emitted at its final switch-out (sched_switch
+ * with prev_state TASK_DEAD), not at sched_process_exit: only there does
+ * se.sum_exec_runtime include the thread's last slice on the CPU (for a
+ * thread that runs from its first wakeup to its exit, all of its work; see
+ * "CPU time" in include/taskscope_abi.h). sched_process_exit notes
+ * group_dead for it.
+ *
  * Three task iterators run on demand from user space: tsw_adopt (at start:
  * threads already asleep), tsw_stuck (--stuck: waits still going on past
  * the limit, with their stack) and tsw_totals (at the end: live threads).
@@ -57,6 +64,10 @@ const volatile __u64 wake_bytes = 1 << 20;  /* wake user space past this */
 const volatile __u32 nr_cpus = 1;    /* possible CPUs, for the waker rings */
 
 
+/* wstate.exit_flags: the slot was claimed only at exit (none before, or
+ * another thread had taken it over): its totals are not this thread's. */
+#define WST_NO_TOTALS 0x80000000u
+
 #define FUTEX_WAKE_OP 5
 #define FUTEX_CMD_MASK 0x7f
 
@@ -82,7 +93,10 @@ struct wstate {
 	__u64 next_start_routine;    /* stashed by pthread_create for a child */
 	struct ts_wait cur;
 	struct ts_thread_totals tot;
-	__u8 _pad[8];
+	__u32 exit_flags;            /* set at sched_process_exit for the exit
+				      * record of its final switch-out:
+				      * TS_WEXIT_F_GROUP_DEAD, WST_NO_TOTALS */
+	__u32 _pad;
 };
 _Static_assert(sizeof(struct wstate) % 64 == 0, "wstate: whole cache lines");
 
@@ -310,7 +324,7 @@ static __always_inline void add_totals(struct wstate *st, __u64 dur)
 }
 
 /* prev goes off CPU. current == prev, so its user memory is readable. */
+#include "watch_life.bpf.h"
 #include "watch_wait.bpf.h"
 #include "watch_tail.bpf.h"
-#include "watch_life.bpf.h"
 #include "watch_iter.bpf.h"

@@ -93,27 +93,52 @@ int tsw_stuck(struct bpf_iter__task *ctx)
 	return 0;
 }
 
+/* The scheduler clock now, for tsw_totals: the iterating thread's last
+ * switch-in (sched_info.last_arrival, scheduler clock) plus the monotonic
+ * time since the first record of the pass after it. User space sleeps just
+ * before the pass, so that switch-in is microseconds before the first
+ * record: the estimate is late by about that much, never early. */
+__u64 totals_arrival, totals_mono;
+
+static __always_inline __u64 totals_sched_now(void)
+{
+	struct task_struct *cur = bpf_get_current_task_btf();
+	__u64 arrival = cur->sched_info.last_arrival, mono = bpf_ktime_get_ns();
+
+	if (arrival != totals_arrival) {      /* a new pass, or switched */
+		totals_arrival = arrival;
+		totals_mono = mono;
+	}
+	return arrival + (mono - totals_mono);
+}
+
 /* Iterator, once at the end: every live thread's totals, and any wait
- * still pending its tail. */
+ * still pending its tail. A thread on a CPU now gets the part of its
+ * current stint the scheduler has not accounted yet (ts_cpu_time_now). */
 SEC("iter/task")
 int tsw_totals(struct bpf_iter__task *ctx)
 {
 	struct task_struct *task = ctx->task;
 	struct ts_wev_exit *e;
 	struct wstate *st;
+	__u64 cpu;
 
 	if (!task || task->tgid != targ_tgid)
 		return 0;
 	st = state_of(task, false);
 	if (st && st->pending)
 		emit_wait(task, st, TS_WEV_WAIT, TS_WAIT_F_FLUSHED);
+	cpu = ts_cpu_time_now(task->se.sum_exec_runtime,
+			      task->se.prev_sum_exec_runtime,
+			      task->sched_info.last_arrival, totals_sched_now(),
+			      task->on_cpu);
 	e = bpf_ringbuf_reserve(&ts_wevents, sizeof(*e), 0);
 	if (!e) {
 		count_lost();
 		return 0;
 	}
 	fill_hdr(&e->h, TS_WEV_TOTALS, sizeof(*e), bpf_ktime_get_ns(), task);
-	fill_exit(e, task, st);
+	fill_exit(e, task, st, cpu);
 	submit(e);
 	count_emit(TS_WEV_TOTALS);
 	return 0;

@@ -1,6 +1,8 @@
 /* Thread lifecycle for bpf/watch.bpf.c: the pthread_create uprobe (start
- * routine), creation, rename and exit, and the flight recorder of exited
- * threads. Included once, after watch.bpf.c's maps and helpers. */
+ * routine), creation, rename and exit (its record comes from exit_final,
+ * which tsw_switch calls at the thread's final switch-out), and the flight
+ * recorder of exited threads. Included once, after watch.bpf.c's maps and
+ * helpers and before watch_wait.bpf.h. */
 #ifndef TS_WATCH_LIFE_BPF_H
 #define TS_WATCH_LIFE_BPF_H
 
@@ -90,22 +92,22 @@ out:
 	return 0;
 }
 
-/* Fills the exit/totals body for t from its state (st may be NULL). */
+/* Fills the exit/totals body for t from its state (st may be NULL), with
+ * cpu_ns its CPU time as the caller established it. */
 static __always_inline void fill_exit(struct ts_wev_exit *e,
 				      struct task_struct *t,
-				      struct wstate *st)
+				      struct wstate *st, __u64 cpu_ns)
 {
 	e->start_ns = t->start_time;
-	e->cpu_ns = t->se.sum_exec_runtime;
+	e->cpu_ns = cpu_ns;
 	e->run_delay_ns = t->sched_info.run_delay;
 	e->exit_code = t->exit_code;
 	e->flags = 0;
-	if (st) {
-		e->start_routine = st->start_routine;
+	e->start_routine = st ? st->start_routine : 0;
+	if (st && !(st->exit_flags & WST_NO_TOTALS)) {
 		__builtin_memcpy(&e->tot, &st->tot, sizeof(e->tot));
 		e->flags |= TS_WEXIT_F_TOTALS;
 	} else {
-		e->start_routine = 0;
 		__builtin_memset(&e->tot, 0, sizeof(e->tot));
 	}
 }
@@ -134,19 +136,47 @@ static __always_inline void record_exit(struct ts_wev_exit *e)
 	r->exit_ns = e->h.ts_ns;
 }
 
-/* p (== current) exits: emit its lifetime, CPU time, totals, and keep them
- * in the flight recorder. */
+/* p (== current) exits. Its exit record waits for its final switch-out
+ * (exit_final below), when its CPU time is complete; here: flush a pending
+ * wait and note group_dead, which that tracepoint does not pass. The slot
+ * is claimed if p had none, so the note has a place. */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(tsw_exit, struct task_struct *p, bool group_dead)
 {
-	struct ts_wev_exit *e;
 	struct ts_wstats *s;
 	struct wstate *st;
+	__u32 fresh = 0;
 	__u64 t0;
 
 	if (p->tgid != targ_tgid || !targ_tgid)
 		return 0;
 	t0 = prog_begin(&s, TS_WPROG_EXIT);
+	st = state_of(p, false);
+	if (!st) {
+		st = state_of(p, true);
+		fresh = WST_NO_TOTALS;
+	}
+	if (!st)
+		goto out;
+	if (st->pending)
+		emit_wait(p, st, TS_WEV_WAIT, TS_WAIT_F_FLUSHED);
+	st->exit_flags = fresh | (group_dead ? TS_WEXIT_F_GROUP_DEAD : 0);
+out:
+	prog_end(s, TS_WPROG_EXIT, t0);
+	return 0;
+}
+
+/* p (== current, prev of a sched_switch) leaves the CPU for the last time:
+ * se.sum_exec_runtime is final (the switch accounted the slice that ends
+ * here). Emits its lifetime, CPU time and totals, keeps them in the flight
+ * recorder and frees its slot. Without a slot (watch attached after p's
+ * sched_process_exit, or the slot was taken over) whether it was the last
+ * thread is read from signal->live. */
+static __always_inline void exit_final(struct task_struct *p)
+{
+	struct ts_wev_exit *e;
+	struct wstate *st;
+
 	st = state_of(p, false);
 	if (st && st->pending)
 		emit_wait(p, st, TS_WEV_WAIT, TS_WAIT_F_FLUSHED);
@@ -156,8 +186,9 @@ int BPF_PROG(tsw_exit, struct task_struct *p, bool group_dead)
 		goto out;
 	}
 	fill_hdr(&e->h, TS_WEV_EXIT, sizeof(*e), bpf_ktime_get_ns(), p);
-	fill_exit(e, p, st);
-	if (group_dead)
+	fill_exit(e, p, st, p->se.sum_exec_runtime);
+	if (st ? st->exit_flags & TS_WEXIT_F_GROUP_DEAD :
+	    !BPF_CORE_READ(p, signal, live.counter))
 		e->flags |= TS_WEXIT_F_GROUP_DEAD;
 	record_exit(e);
 	submit(e);
@@ -165,8 +196,6 @@ int BPF_PROG(tsw_exit, struct task_struct *p, bool group_dead)
 out:
 	if (st)
 		st->tid = 0;          /* free the slot */
-	prog_end(s, TS_WPROG_EXIT, t0);
-	return 0;
 }
 
 #endif

@@ -163,8 +163,11 @@ int BPF_PROG(tsw_switch, bool preempt, struct task_struct *prev,
 	if ((!out && !in) || !targ_tgid)
 		return 0;
 	t0 = prog_begin(&s, TS_WPROG_SWITCH);
-	/* Preempted or yielding threads stay runnable: not a wait. */
-	if (out && !preempt && prev_state)
+	/* Preempted or yielding threads stay runnable: not a wait. A dead
+	 * thread's last switch-out is its exit record, not a wait. */
+	if (out && (prev_state & TS_TASK_DEAD))
+		exit_final(prev);
+	else if (out && !preempt && prev_state)
 		switch_out(prev, prev_state);
 	if (in)
 		switch_in(next);

@@ -125,6 +125,60 @@ struct ts_fd_info {
 };
 _Static_assert(sizeof(struct ts_fd_info) == 72, "ts_fd_info size");
 
+/* ---- CPU time (both programs) ---------------------------------------- */
+
+/* The scheduler adds a running thread's time to se.sum_exec_runtime only
+ * when it looks at it: at a tick, a switch, a wakeup on its CPU, or a read
+ * of its CPU clock. Between those the slice since the last one is missing
+ * from the field: a thread that hashes for 200 us from its first wakeup to
+ * its exit has little or none of it there at sched_process_exit. Its
+ * final figure is complete at its last switch-out (sched_switch with
+ * prev_state TASK_DEAD), where taskscope watch reads an exiting thread's
+ * CPU time. A thread still running when it is read (a snapshot pass,
+ * watch's totals at the end) gets the unaccounted part of its current
+ * stint added by ts_cpu_time_now(), which the BPF programs and user space
+ * share from here (unit-tested in tests/unit/test_ts_cputime.c). */
+
+/* Task state of a thread's last switch-out (include/linux/sched.h, the
+ * same value since 4.14): do_task_dead() sets it before its final
+ * __schedule(), and nothing else does. */
+#define TS_TASK_DEAD 0x80
+
+/* The most CPU time the scheduler leaves unaccounted to a thread that runs
+ * without interruption: it accounts the running thread at every tick
+ * (HZ >= 100: 10 ms apart); twice that allows for a late tick. A larger
+ * gap means the stint did not start where last_arrival says: the kernel
+ * resets prev_sum_exec_runtime without a switch when a running thread is
+ * reniced, moved to another cgroup or gets a new policy. Then nothing is
+ * added rather than a guess. */
+#define TS_CPU_UNACCOUNTED_MAX 20000000ull
+
+/* CPU time of a thread, in ns, including the part of its current stint on
+ * a CPU the scheduler has not accounted yet.
+ *   sum       se.sum_exec_runtime (accounted up to its last tick/switch)
+ *   prev_sum  se.prev_sum_exec_runtime: sum when it last got the CPU
+ *   arrival   sched_info.last_arrival: when it last got the CPU
+ *   now       the scheduler clock now (same clock as arrival)
+ *   on_cpu    nonzero when it is running now
+ * The stint so far lasted now - arrival, of which sum - prev_sum is
+ * accounted. Returns sum when the thread is not running, when now is not
+ * past arrival (a late clock estimate) or when the gap is implausible (see
+ * TS_CPU_UNACCOUNTED_MAX). Never less than sum. */
+static inline __attribute__((always_inline)) __u64
+ts_cpu_time_now(__u64 sum, __u64 prev_sum, __u64 arrival, __u64 now,
+		__u32 on_cpu)
+{
+	__u64 stint, accounted;
+
+	if (!on_cpu || !arrival || now <= arrival || prev_sum > sum)
+		return sum;
+	stint = now - arrival;
+	accounted = sum - prev_sum;
+	if (stint <= accounted || stint - accounted > TS_CPU_UNACCOUNTED_MAX)
+		return sum;
+	return sum + (stint - accounted);
+}
+
 /* ---- snapshot (bpf/snapshot.bpf.c) ------------------------------------ */
 
 /* Kernel stack depth kept per thread (bpf_get_task_stack). */
@@ -152,7 +206,9 @@ struct ts_snap_thread {
 	__u32 cpu;                   /* CPU it last ran on */
 	__s32 syscall_nr;            /* orig_ax; < 0 when not in a syscall */
 	__u64 args[6];               /* syscall arguments di si dx r10 r8 r9 */
-	__u64 cpu_ns;                /* se.sum_exec_runtime */
+	__u64 cpu_ns;                /* se.sum_exec_runtime as accounted:
+				      * a running thread's current stint
+				      * is added in user space */
 	__u64 last_arrival_ns;       /* sched clock when it last got a CPU */
 	__u64 last_run_ns;           /* length of that last stint on the CPU */
 	__u64 last_queued_ns;        /* sched clock it became runnable, or 0 */
@@ -299,7 +355,10 @@ _Static_assert(sizeof(struct ts_wev_rename) == 64, "ts_wev_rename size");
 struct ts_wev_exit {
 	struct ts_wev_hdr h;
 	__u64 start_ns;              /* task->start_time (monotonic) */
-	__u64 cpu_ns;                /* se.sum_exec_runtime */
+	__u64 cpu_ns;                /* se.sum_exec_runtime: at the final
+				      * switch-out (exit), or with the
+				      * running stint (totals; see "CPU
+				      * time" above) */
 	__u64 run_delay_ns;          /* sched_info.run_delay: runnable, waiting
 				      * for a CPU */
 	__u64 start_routine;         /* 0 unless its creation was seen */
@@ -366,5 +425,132 @@ struct ts_wstats {
 _Static_assert(sizeof(struct ts_wstats) == 24 + 8 * TS_WEV_TYPE_MAX +
 	       3 * 8 * TS_WPROG_MAX, "ts_wstats size");
 
+/* ---- goroutines (bpf/goroutines.bpf.c) -------------------------------- */
+
+/* One pass of the goroutine reader fills up to TS_GO_SLOTS slots of the
+ * mmapable array "ts_go_out"; user space runs passes until every goroutine
+ * (or request) is read (src/taskscope/go/go_collect.c). */
+#define TS_GO_SLOTS 1024
+#define TS_GO_G_MAX 640              /* bytes of runtime.g copied (1.19: 392) */
+#define TS_GO_DATA_MAX 8192          /* stack window or gathered bytes */
+
+enum ts_go_mode {
+	TS_GO_WALK = 1,              /* read allgs[start..] and each g's stack */
+	TS_GO_GATHER,                /* read the (addr, len) list in ts_go_req */
+};
+
+/* ts_go_slot.flags */
+#define TS_GO_F_G        0x1         /* g holds the first copy of the g */
+#define TS_GO_F_G2       0x2         /* g2 holds the second copy (after the
+				      * stack): fields that differ changed
+				      * while they were read */
+#define TS_GO_F_DATA     0x4         /* data holds len bytes from data_addr */
+#define TS_GO_F_DATA_FAIL 0x8        /* the copy of data failed */
+#define TS_GO_F_CUT      0x10        /* the stack goes on past the window */
+#define TS_GO_F_NO_STACK 0x20        /* sp outside [stack.lo, stack.hi) or
+				      * dead: no stack copied */
+#define TS_GO_F_PTR_FAIL 0x40        /* allgs[index] could not be read */
+
+/* Per-pass configuration (array map "ts_go_cfg", one element), written by
+ * user space before each pass. Offsets are into runtime.g, from the
+ * binary's DWARF. */
+struct ts_go_config {
+	__u32 mode;                  /* enum ts_go_mode */
+	__u32 pass;                  /* pass number, echoed in ts_go_result */
+	__u64 allgs_addr;            /* address of the runtime.allgs slice */
+	__u32 start;                 /* WALK: first allgs index of the pass */
+	__u32 count;                 /* GATHER: requests in ts_go_req */
+	__u32 gsize;                 /* bytes of g to copy, <= TS_GO_G_MAX */
+	__u32 data_max;              /* stack bytes to copy, <= TS_GO_DATA_MAX */
+	__u32 off_status;            /* g.atomicstatus (uint32) */
+	__u32 off_stack_lo;          /* g.stack.lo; hi follows at +8 */
+	__u32 off_sched_sp;          /* g.sched.sp */
+	__u32 off_syscallsp;         /* g.syscallsp */
+};
+_Static_assert(sizeof(struct ts_go_config) == 48, "ts_go_config size");
+
+/* A GATHER request (array map "ts_go_req", TS_GO_SLOTS elements). */
+struct ts_go_req {
+	__u64 addr;
+	__u32 len;                   /* <= TS_GO_DATA_MAX */
+	__u32 _pad;
+};
+_Static_assert(sizeof(struct ts_go_req) == 16, "ts_go_req size");
+
+/* What a pass did (array map "ts_go_res", one element). */
+struct ts_go_result {
+	__u32 pass;                  /* = ts_go_config.pass once it ran */
+	__u32 done;                  /* slots filled */
+	__u64 allgs_ptr;             /* WALK: the slice as read this pass */
+	__u64 allglen;
+	__u32 tid;                   /* the thread whose memory view was used */
+	__u32 errors;                /* reads that failed */
+	__u64 now_mono_ns;           /* bpf_ktime_get_ns() at the end */
+};
+_Static_assert(sizeof(struct ts_go_result) == 40, "ts_go_result size");
+
+/* One goroutine (WALK) or one request (GATHER). WALK: addr is the g,
+ * data the stack from data_addr (16 bytes below sched.sp or syscallsp,
+ * for the saved frame pointer) up to stack.hi or data_max bytes. */
+struct ts_go_slot {
+	__u64 addr;
+	__u64 data_addr;
+	__u32 flags;                 /* TS_GO_F_* */
+	__u32 len;                   /* bytes in data */
+	__u32 index;                 /* allgs index, or request index */
+	__u32 _pad;
+	__u8 g[TS_GO_G_MAX];
+	__u8 g2[TS_GO_G_MAX];
+	__u8 data[TS_GO_DATA_MAX];
+};
+_Static_assert(sizeof(struct ts_go_slot) == 32 + 2 * TS_GO_G_MAX +
+	       TS_GO_DATA_MAX, "ts_go_slot size");
+
+/* ---- goroutine lifecycles (bpf/gowatch.bpf.c) ------------------------ */
+
+enum ts_gev_type {
+	TS_GEV_CREATE = 1,           /* a goroutine was created (newproc1 returned) */
+	TS_GEV_EXIT,                 /* a goroutine exited (goexit1) */
+	TS_GEV_WAIT,                 /* a park of at least min_block ended
+				      * (--goroutine-waits) */
+	TS_GEV_TYPE_MAX,
+};
+
+/* One goroutine event, from uprobes on the Go runtime. */
+struct ts_gev {
+	__u32 type;                  /* enum ts_gev_type */
+	__u32 tid;                   /* the thread it happened on */
+	__u64 ts_ns;                 /* CLOCK_MONOTONIC */
+	__s64 goid;
+	__s64 other_goid;            /* CREATE: the creator; WAIT: the waker
+				      * (0: unknown) */
+	__u64 startpc;               /* g.startpc */
+	__u64 gopc;                  /* g.gopc: the go statement */
+	__u64 dur_ns;                /* WAIT: parked for this long (until it
+				      * ran again) */
+	__u32 reason;                /* WAIT: g.waitreason index */
+	__u32 _pad;
+};
+_Static_assert(sizeof(struct ts_gev) == 64, "ts_gev size");
+
+/* Read-only configuration of bpf/gowatch.bpf.c: runtime.g and runtime.m
+ * offsets from the binary's DWARF. */
+struct ts_gwatch_config {
+	__u32 off_goid, off_startpc, off_gopc, off_parent_goid; /* parent: ~0
+							 * when absent */
+	__u32 off_m, off_curg;
+	__u32 _pad0, _pad1;
+	__u64 min_block_ns;          /* WAIT events only from this long */
+};
+_Static_assert(sizeof(struct ts_gwatch_config) == 40, "ts_gwatch_config size");
+
+/* Per-CPU counters of bpf/gowatch.bpf.c (map "ts_gw_stats"). */
+struct ts_gwatch_stats {
+	__u64 lost;                  /* ring buffer full: events dropped */
+	__u64 emitted[TS_GEV_TYPE_MAX];
+	__u64 parks;                 /* gopark hits (--goroutine-waits) */
+};
+_Static_assert(sizeof(struct ts_gwatch_stats) == 8 + 8 * TS_GEV_TYPE_MAX + 8,
+	       "ts_gwatch_stats size");
 
 #endif

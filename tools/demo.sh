@@ -99,4 +99,45 @@ if [ $kernel_view = 1 ] && "$taskscope" help watch >/dev/null 2>&1; then
 	echo "(full watch output: $(wc -l < "$TEST_TMP/watch.txt") lines; watch exit code $wait_rc)"
 fi
 
-step "7. Done: stopping redis-server ($REDIS_PID) and uploadd ($UPLOADD_PID)"
+goup=$TS_BUILD/targets/go/goupload
+if [ $kernel_view = 1 ] && [ -x "$goup" ]; then
+	step "7. The seed's service, in Go: its own goroutine dump beside taskscope's"
+	mkdir -p "$TEST_TMP/gostorage"
+	"$goup" -redis "127.0.0.1:$REDIS_PORT" -storage "$TEST_TMP/gostorage" \
+		> "$TEST_TMP/goupload.out" 2>&1 &
+	go_pid=$!
+	track_pid "$go_pid"
+	for _ in $(seq 100); do grep -q '^listening' "$TEST_TMP/goupload.out" && break; sleep 0.05; done
+	go_url=http://127.0.0.1:$(awk '/^listening/{print $2}' "$TEST_TMP/goupload.out")
+	echo "goupload pid $go_pid on $go_url (net/http/pprof on the same listener)"
+	run curl -sS -F filename=report-go.bin -F version=1 -F "file=@$TEST_TMP/report.bin" "$go_url/upload"; echo
+	echo "# while Redis is paused, one upload waits for its lock: Go's dump and taskscope's, same moment"
+	redis-cli -p "$REDIS_PORT" CLIENT PAUSE 20000 WRITE >/dev/null
+	curl -sS -o /dev/null -F filename=slow-go.bin -F version=1 -F "file=@$TEST_TMP/report.bin" \
+		"$go_url/upload" &
+	slow_go=$!
+	track_pid "$slow_go"
+	sleep 1
+	"$TS_ROOT/tools/compare-views" -p "$go_pid" --go-url "$go_url" \
+		--taskscope "$taskscope" | grep -v '^        ! the runtime' | head -n 40 || true
+	redis-cli -p "$REDIS_PORT" CLIENT UNPAUSE >/dev/null
+	wait "$slow_go" || true
+
+	step "8. A burst of Go uploads under taskscope watch: every checksum and write goroutine"
+	"$taskscope" watch -p "$go_pid" --duration 4 > "$TEST_TMP/gowatch.txt" 2>&1 &
+	gw=$!
+	track_pid "$gw"
+	sleep 1
+	for i in $(seq 1 10); do
+		curl -sS -o /dev/null -F filename=goburst.bin -F version="$i" \
+			-F "file=@$TEST_TMP/report.bin" "$go_url/upload" &
+	done
+	wait "$gw" || true
+	grep -E 'checksumWorker|writeWorker' "$TEST_TMP/gowatch.txt" | head -n 12 || true
+	grep -E '^goroutines:' "$TEST_TMP/gowatch.txt" || true
+	echo "# and Go's own dump, a moment later, knows none of them:"
+	curl -sS "$go_url/debug/pprof/goroutine?debug=2" | grep -cE 'checksumWorker|writeWorker' || true
+	stop_pid "$go_pid"
+fi
+
+step "9. Done: stopping redis-server ($REDIS_PID) and uploadd ($UPLOADD_PID)"

@@ -10,7 +10,7 @@ pkgs=(gcc make pkg-config clang llvm libbpf-dev bpftool libmicrohttpd-dev
       libprotobuf-c-dev protobuf-c-compiler zlib1g-dev curl python3 procps
       iproute2 libc6-dbg elfutils libjansson-dev
       groff-base man-db bash-completion golang-go golang-gopkg-redis.v5-dev
-      ${TS_SETUP_EXTRA:-})
+      ceph-mon ceph-osd ceph-common librados-dev ${TS_SETUP_EXTRA:-})
 
 missing=()
 for p in "${pkgs[@]}"; do

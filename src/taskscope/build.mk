@@ -29,3 +29,4 @@ UNIT_test_ts_decode_OBJS := $(call tsobj,snapshot/snapshot_decode) $(TV_TEST_DEP
 UNIT_test_ts_decode_LIBS := $(TV_LIBS)
 
 include src/taskscope/watch/build.mk
+include src/taskscope/go/build.mk

@@ -4,6 +4,7 @@
  * The thread name is the root so per-thread-kind flames stay apart; the
  * leaf is what the thread waits on. */
 #include "threadview/output.h"
+#include "threadview/goroutine.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -73,6 +74,8 @@ int ts_output_folded(FILE *f, const struct ts_snapshot *s,
 			;
 		fprintf(f, "%s %zu\n", lines[i], j - i);
 	}
+	if (s->go && !err)
+		err = ts_go_output_folded(f, s->comm, s->go);
 	if (ferror(f))
 		err = -EIO;
 free_lines:

@@ -6,6 +6,8 @@
  * values are null, never omitted. */
 #include "threadview/output.h"
 
+#include "threadview/goroutine.h"
+
 #include <errno.h>
 #include <string.h>
 #include <time.h>
@@ -155,6 +157,8 @@ static void json_thread(struct json_writer *w, const struct ts_thread *t,
 		json_null(w);
 	}
 	json_blocked(w, t);
+	json_key(w, "goroutine");
+	t->goroutine ? json_int(w, t->goroutine) : json_null(w);
 	json_key(w, "stack");
 	json_frames(w, t->frames, t->nframes, o->strip_prefix);
 	json_kv_bool(w, "stack_complete", t->stack_status == TS_STACK_COMPLETE);
@@ -224,6 +228,11 @@ int ts_output_json(FILE *f, const struct ts_snapshot *s,
 	json_kv_double(&w, "collect_ms", s->collect_ms);
 	json_kv_double(&w, "unwind_ms", s->unwind_ms);
 	json_kv_bool(&w, "target_exited", s->target_exited);
+	json_key(&w, "go");
+	if (s->go)
+		ts_go_output_json(&w, s->go, o->strip_prefix);
+	else
+		json_null(&w);
 	json_key(&w, "threads");
 	json_array_begin(&w);
 	for (i = 0; i < s->nthreads; i++)

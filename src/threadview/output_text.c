@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "threadview/describe.h"
+#include "threadview/goroutine.h"
 #include "threadview/recent.h"
 
 static void print_header(FILE *f, const struct ts_snapshot *s)
@@ -55,6 +56,8 @@ static void print_thread(FILE *f, const struct ts_thread *t,
 			ts_format_duration(t->off_cpu_ns, dur, sizeof(dur)));
 	else
 		fprintf(f, "thread %d \"%s\" [%s]:\n", t->tid, t->name, what);
+	if (t->goroutine)
+		fprintf(f, "    (runs goroutine %" PRId64 ")\n", t->goroutine);
 	if (o->kernel_stacks)
 		for (i = 0; i < t->nkframes; i++)
 			fprintf(f, "    [kernel] %s\n",
@@ -108,6 +111,8 @@ int ts_output_text(FILE *f, const struct ts_snapshot *s,
 	size_t i;
 
 	print_header(f, s);
+	if (s->go)
+		ts_go_output_text(f, s->go, o->strip_prefix);
 	for (i = 0; i < s->nthreads; i++)
 		print_thread(f, &s->threads[i], o);
 	print_waits(f, s);

@@ -15,6 +15,7 @@
 #include "threadview/symbolize.h"
 
 struct ts_recent;
+struct ts_go_view;
 
 enum ts_sched_state {
 	TS_STATE_RUNNING,         /* on a CPU now */
@@ -105,6 +106,9 @@ struct ts_thread {
 	 * recorder (snapshot --recent, recent.h); NULL for live threads.
 	 * Not owned. */
 	const struct ts_recent *recent;
+	/* In a Go process: the goroutine this thread runs (0: none, it is in
+	 * the scheduler or idle), from the runtime's m.curg. */
+	int64_t goroutine;
 };
 
 /* One edge of the wait-for graph: waiter waits for holder. */
@@ -141,6 +145,9 @@ struct ts_snapshot {
 	 * long, the wait-for graph) is unknown and printed as null. */
 	const char *source;
 	bool in_process;
+	/* A Go program's goroutines (threadview/goroutine.h), NULL for
+	 * other programs. Not owned. */
+	const struct ts_go_view *go;
 };
 
 /* Finds a thread by tid, or NULL. s->threads must be sorted by tid

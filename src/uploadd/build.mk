@@ -34,3 +34,8 @@ UNIT_test_views_capture_OBJS := $(call uobj,debug/threaddump_capture) $(TV_TEST_
 UNIT_test_views_capture_LIBS := $(TV_LIBS)
 UNIT_test_views_out_OBJS     := $(TV_TEST_DEPS)
 UNIT_test_views_out_LIBS     := -ljansson $(TV_LIBS)
+# The backend interface against both backends (RADOS when a cluster is
+# named in the environment: tests/integration/uploadd_store_backends.sh).
+UNIT_test_uploadd_store_OBJS := $(call uobj,store/backend store/local \
+                                store/rados store/storage) $(COMMON_OBJS)
+UNIT_test_uploadd_store_LIBS := -lcrypto -lrados

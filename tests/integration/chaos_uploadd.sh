@@ -2,8 +2,11 @@
 # Chaos for uploadd (bounded, loopback only): 32 concurrent clients upload
 # a mix of sizes for CHAOS_SECONDS (default 15; `make chaos` runs 60), 5%
 # of them cutting the connection mid-body, while redis-server is killed
-# (SIGKILL) and restarted twice and uploadd is stopped (SIGTERM) and
-# restarted once. Afterwards tools/chaos/chaos_check.py verifies that every
+# (SIGKILL) and restarted twice, uploadd is killed (SIGKILL, no cleanup at
+# all) and restarted twice and stopped (SIGTERM) and restarted once. Then
+# uploadd restarts with a short --orphan-grace and its orphan sweep removes
+# what the killed uploads left (files linked but never committed).
+# Afterwards tools/chaos/chaos_check.py verifies that every
 # upload answered 201 downloads intact with its metadata, that nothing else
 # is visible, that objects and metadata match one for one, and that no
 # temp file or lock key is left; it prints the counts.
@@ -54,8 +57,20 @@ kill_redis() {
 	info "$(date +%T) redis-server back (pid $REDIS_PID)"
 }
 
+kill_uploadd() {
+	info "$(date +%T) SIGKILL uploadd"
+	kill -KILL "$UPLOADD_PID"
+	wait "$UPLOADD_PID" 2>/dev/null || true
+	start_uploadd "${UPLOADD_OPTS[@]}"
+	info "$(date +%T) uploadd back (pid $UPLOADD_PID)"
+}
+
+at 0.15
+kill_uploadd
 at 0.2
 kill_redis
+at 0.3
+kill_uploadd
 at 0.45
 info "$(date +%T) SIGTERM uploadd"
 kill -TERM "$UPLOADD_PID"
@@ -68,6 +83,17 @@ kill_redis
 wait "$client" || fail "the chaos client failed (exit $?)"
 # Locks taken by uploads whose Redis went away expire with their TTL.
 sleep "$(python3 -c "print($LOCK_TTL_MS / 1000 + 0.5)")"
+# Recovery: the sweep runs at start-up and every second; the uploads the
+# kills cut are over once their lock expired and their heartbeat is older
+# than the grace.
+stop_uploadd
+start_uploadd "${UPLOADD_OPTS[@]}" --sweep-interval 1 --orphan-grace "$LOCK_TTL_MS"
+runs=$(metric 'uploadd_orphan_sweeps_total{outcome="ok"}')
+for _ in $(seq 100); do
+	[ "$(metric 'uploadd_orphan_sweeps_total{outcome="ok"}')" -ge $((runs + 2)) ] && break
+	sleep 0.1
+done
+info "orphan sweep: $(metric uploadd_orphans_found_total) upload(s) found, $(metric uploadd_orphans_removed_total) file(s) removed (this run; earlier runs: $(grep -h 'orphan sweep: removed' "$TEST_TMP"/uploadd.*.log | wc -l) removal(s) logged)"
 python3 "$CHAOS/chaos_check.py" --url "$UPLOADD_URL" --redis-port "$REDIS_PORT" \
 	--storage "$UPLOADD_STORAGE" --results "$TEST_TMP/results.jsonl" \
 	--json "${CHAOS_JSON:-$TEST_TMP/chaos.json}" || fail "chaos check found problems"

@@ -28,9 +28,11 @@ for opt in --token --redis-password --password; do
 	[ $rc -eq 2 ] || fail "$opt: exit $rc, want 2 (usage)"
 	grep -q "unknown option '$opt'" "$TEST_TMP/err" || fail "$opt: $(cat "$TEST_TMP/err")"
 done
-"$UPLOADD" --help | grep -q -- '--token-file FILE' || fail "--help lacks --token-file"
-"$UPLOADD" --help | grep -q -- '--redis-password-file FILE' || fail "--help lacks --redis-password-file"
-"$UPLOADD" --help | grep -q 'default 127.0.0.1:9090' || fail "--help does not say the debug listener defaults to loopback"
+# Read whole: grep -q would stop reading early and the writer get SIGPIPE.
+help=$("$UPLOADD" --help)
+grep -q -- '--token-file FILE' <<<"$help" || fail "--help lacks --token-file"
+grep -q -- '--redis-password-file FILE' <<<"$help" || fail "--help lacks --redis-password-file"
+grep -q 'default 127.0.0.1:9090' <<<"$help" || fail "--help does not say the debug listener defaults to loopback"
 
 info "bearer token: every near miss is refused"
 TOKEN=Tk-$RANDOM$RANDOM$RANDOM

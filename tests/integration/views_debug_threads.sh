@@ -50,7 +50,8 @@ tids = {t["tid"] for t in d["threads"]}
 # The dump's own connection thread may be new; every other must match.
 assert len(tids - proc_tids) <= 1 and len(proc_tids - tids) <= 1, (tids, proc_tids)
 keys = ["tid", "pid", "name", "state", "cpu", "cpu_ns", "off_cpu_ns", "syscall",
-        "blocked_on", "stack", "stack_complete", "stack_status", "stack_note"]
+        "blocked_on", "goroutine", "stack", "stack_complete", "stack_status",
+        "stack_note"]
 for t in d["threads"]:
     assert list(t) == keys, list(t)
     assert t["pid"] == pid and t["off_cpu_ns"] is None and t["blocked_on"] is None

@@ -1,6 +1,7 @@
 /* cmocka tests of src/taskscope/snapshot/snapshot_decode.c: record framing and
  * validation, scheduler state, and the scheduler-clock -> duration maths
- * (the off-CPU time of a thread that blocked long before the snapshot). */
+ * (the off-CPU time of a thread that blocked long before the snapshot, the
+ * CPU time of one running during the pass). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -134,6 +135,41 @@ static void test_off_cpu_long_sleep(void **state)
 	assert_false(t.off_cpu_known);
 }
 
+/* CPU time: a sleeping thread's is the scheduler's figure; one running
+ * during the pass gets the part of its stint not accounted yet, up to the
+ * record's "now" in the scheduler clock (mono + offset). */
+static void test_cpu_time_running(void **state)
+{
+	struct ts_snap_thread r;
+	struct ts_thread t;
+	int64_t off = 1000000000ll;   /* sched = mono + 1 s */
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.tid = r.tgid = 8;
+	/* A thread that got the CPU at sched 50 s with 3 us of CPU behind
+	 * it, nothing accounted since (sum == prev_sum), read at mono 49.00025
+	 * s = sched 50.00025 s: 250 us more than the field says. */
+	r.cpu_ns = 3000;
+	r.last_run_ns = 0;
+	r.last_arrival_ns = 50000000000ull;
+	r.now_mono_ns = 49000250000ull;
+	r.on_cpu = 1;
+	ts_decode_thread(&r, off, &t);
+	assert_int_equal(t.state, TS_STATE_RUNNING);
+	assert_int_equal(t.cpu_ns, 3000 + 250000);
+	/* A tick accounted 100 us of that stint: still 250 us in all. */
+	r.cpu_ns = 103000;
+	r.last_run_ns = 100000;
+	ts_decode_thread(&r, off, &t);
+	assert_int_equal(t.cpu_ns, 3000 + 250000);
+	/* Off the CPU: the field is final. */
+	r.on_cpu = 0;
+	r.state = 1;
+	ts_decode_thread(&r, off, &t);
+	assert_int_equal(t.cpu_ns, 103000);
+}
+
 static void test_fd_and_umem_carried(void **state)
 {
 	struct ts_snap_thread r;
@@ -161,6 +197,7 @@ int main(void)
 		cmocka_unit_test(test_states),
 		cmocka_unit_test(test_clock_offset_takes_freshest),
 		cmocka_unit_test(test_off_cpu_long_sleep),
+		cmocka_unit_test(test_cpu_time_running),
 		cmocka_unit_test(test_fd_and_umem_carried),
 	};
 

@@ -200,7 +200,8 @@ def main():
                                        sorted(versions ^ set(meta))[:3]))
 
     # Objects on disk match the metadata, one for one: files of their own
-    # and live segment records (tools/segments.py reads both).
+    # (not the temp files, nor .uploadd-id, which names the directory in
+    # Redis) and live segment records (tools/segments.py reads both).
     temps = sorted(f for f in os.listdir(args.storage)
                    if f.startswith(".uploadd-tmp-"))
     objects = set(segments.files(args.storage)) | \

@@ -16,16 +16,19 @@
 _taskscope_global_opts='-v --verbose -h --help -V --version'
 _taskscope_commands='snapshot watch'
 _taskscope_snapshot_opts='-p --pid --comm --all --json --folded
-	--kernel-stacks --stack-size -o --output --recent --pprof -h --help'
+	--kernel-stacks --stack-size -o --output --recent --pprof --no-goroutines
+	-h --help'
 _taskscope_watch_opts='-p --pid --comm -d --duration --min-block --stuck
 	--stacks --json --trace --pprof --recorder --ring-mb -q --quiet
-	--summary-threads -h --help'
+	--summary-threads --goroutine-waits --no-goroutines -h --help'
 _uploadd_opts='-l --listen --debug-listen --max-connections
 	--connection-timeout --header-timeout --min-body-rate -s --storage
 	--max-upload-size --max-uploads --lock-ttl --token-file --redis-host
 	--redis-port --redis-password-file --redis-connect-timeout
-	--redis-timeout --user --shutdown-grace --no-access-log -v --verbose
-	-h --help -V --version'
+	--redis-timeout --redis-sentinel --redis-master --redis-min-replicas
+	--redis-wait-timeout --redis-failover-wait --ceph-conf --ceph-id
+	--ceph-timeout --sweep-interval --orphan-grace --user --shutdown-grace
+	--no-access-log -v --verbose -h --help -V --version'
 
 # Sets the caller's cur, prev, words and cword (declared local there), as
 # bash-completion's _init_completion -s does; --flag=VALUE completes the
@@ -137,13 +140,16 @@ _uploadd()
 	_taskscope_comp_init || return
 	case $prev in
 	-s | --storage) _taskscope_files -d; return ;;
-	--token-file | --redis-password-file) _taskscope_files; return ;;
+	--token-file | --redis-password-file | --ceph-conf) _taskscope_files; return ;;
 	--user) COMPREPLY=($(compgen -u -- "$cur")); return ;;
 	--debug-listen) COMPREPLY=($(compgen -W 'off' -- "$cur")); return ;;
 	-l | --listen | --max-connections | --connection-timeout | \
 	--header-timeout | --min-body-rate | --max-upload-size | \
 	--max-uploads | --lock-ttl | --redis-host | --redis-port | \
-	--redis-connect-timeout | --redis-timeout | --shutdown-grace)
+	--redis-connect-timeout | --redis-timeout | --shutdown-grace | \
+	--redis-sentinel | --redis-master | --redis-min-replicas | \
+	--redis-wait-timeout | --redis-failover-wait | --ceph-id | \
+	--ceph-timeout | --sweep-interval | --orphan-grace)
 		# An address, a number or a size: nothing to offer.
 		return
 		;;

@@ -35,6 +35,31 @@ static int cmp_rec(const void *a, const void *b)
 	return x->tid < y->tid ? -1 : x->tid > y->tid;
 }
 
+/* A Go thread's system stack (g0) ends where the runtime switched onto
+ * it: past runtime.mcall, systemstack or morestack the unwinder follows
+ * CFI that does not describe the switch into another stack (a goroutine's,
+ * shown with the goroutines) and reads garbage. Returns the frames to
+ * keep. */
+static int go_switch_end(const struct ts_frame *f, int n)
+{
+	static const char *const ends[] = { "runtime.mcall", "runtime.systemstack",
+					    "runtime.morestack" };
+	size_t k, len;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (!f[i].function || strncmp(f[i].function, "runtime.", 8))
+			continue;
+		for (k = 0; k < sizeof(ends) / sizeof(ends[0]); k++) {
+			len = strlen(ends[k]);
+			if (!strncmp(f[i].function, ends[k], len) &&
+			    (!f[i].function[len] || !strcmp(f[i].function + len, ".abi0")))
+				return i + 1;
+		}
+	}
+	return n;
+}
+
 static void unwind_thread(struct ts_unwinder *u, const struct ts_snap_thread *r,
 			  struct ts_thread *t)
 {
@@ -67,7 +92,9 @@ static void unwind_thread(struct ts_unwinder *u, const struct ts_snap_thread *r,
 		return;
 	for (i = 0; i < n; i++)
 		ts_symbolize(ts_unwinder_symbolizer(u), pcs[i], i > 0, &t->frames[i]);
-	t->nframes = n;
+	t->nframes = go_switch_end(t->frames, n);
+	if (t->nframes < n)
+		truncated = false;    /* complete: its own stack ends there */
 	t->stack_status = truncated ? TS_STACK_TRUNCATED : TS_STACK_COMPLETE;
 	if (truncated)
 		t->stack_note = (r->ustack.flags & TS_STACK_COPY_FAIL) ?

@@ -16,6 +16,7 @@
 #include "taskscope/attach/target.h"
 #include "taskscope/cli.h"
 #include "taskscope/exit_codes.h"
+#include "taskscope/go/go_snapshot.h"
 #include "taskscope/phase.h"
 #include "taskscope/snapshot/recorder.h"
 #include "taskscope/snapshot/snapshot_build.h"
@@ -39,6 +40,7 @@ struct snap_args {
 	const char *output;        /* -o FILE, NULL = stdout */
 	uint64_t recent_ns;        /* --recent D (recorder.h), 0 = off */
 	const char *pprof;         /* --pprof FILE, NULL = none */
+	bool no_goroutines;        /* --no-goroutines: a Go program's threads only */
 };
 
 void cmd_snapshot_help(FILE *out)
@@ -51,7 +53,10 @@ void cmd_snapshot_help(FILE *out)
 		"stopping the process: state, CPU and off-CPU time, the syscall\n"
 		"and its object (mutex and its owner, condition variable, join,\n"
 		"socket with its peer, pipe, file, sleep), the user stack unwound\n"
-		"with DWARF, a wait-for summary and deadlock cycles.\n"
+		"with DWARF, a wait-for summary and deadlock cycles. For a Go\n"
+		"program, every goroutine too (read from the runtime's own\n"
+		"structures, docs/taskscope-go.md), printed like Go's debug=2\n"
+		"dump, and the goroutine each thread runs.\n"
 		"\n"
 		"Options:\n"
 		"  -p, --pid PID        the process (a thread id means its process)\n"
@@ -69,7 +74,9 @@ void cmd_snapshot_help(FILE *out)
 		"      --pprof FILE     also write a goroutine-style pprof profile\n"
 		"                       (gzipped protobuf, atomically): one sample\n"
 		"                       per thread, labelled with its name, state\n"
-		"                       and what it is blocked on\n"
+		"                       and what it is blocked on (a Go program:\n"
+		"                       one per goroutine, labelled with its wait)\n"
+		"      --no-goroutines  a Go program's threads only\n"
 		"  -h, --help           this help\n"
 		"\n"
 		"Examples:\n"
@@ -96,7 +103,7 @@ static int usage_error(const char *msg, const char *arg)
 static int parse_args(int argc, char **argv, struct snap_args *a, bool *help)
 {
 	enum { OPT_COMM = 256, OPT_ALL, OPT_JSON, OPT_FOLDED, OPT_KSTACKS,
-	       OPT_STACK_SIZE, OPT_RECENT, OPT_PPROF };
+	       OPT_STACK_SIZE, OPT_RECENT, OPT_PPROF, OPT_NO_GO };
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "comm", required_argument, NULL, OPT_COMM },
@@ -108,6 +115,7 @@ static int parse_args(int argc, char **argv, struct snap_args *a, bool *help)
 		{ "output", required_argument, NULL, 'o' },
 		{ "recent", required_argument, NULL, OPT_RECENT },
 		{ "pprof", required_argument, NULL, OPT_PPROF },
+		{ "no-goroutines", no_argument, NULL, OPT_NO_GO },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -157,6 +165,9 @@ static int parse_args(int argc, char **argv, struct snap_args *a, bool *help)
 			    !a->recent_ns)
 				return usage_error("bad --recent duration "
 						   "(e.g. 5s)", optarg);
+			break;
+		case OPT_NO_GO:
+			a->no_goroutines = true;
 			break;
 		case OPT_PPROF:
 			if (!optarg[0])
@@ -277,6 +288,7 @@ int cmd_snapshot(int argc, char **argv)
 	struct ts_snapshot_builder *b;
 	struct ts_unwinder *warm;
 	struct ts_recorder_result recent = { 0 };
+	struct ts_go_snap *gosnap = NULL;
 	struct ts_phase ph;
 	bool help = false;
 	int rc;
@@ -339,10 +351,20 @@ int cmd_snapshot(int argc, char **argv)
 		  raw.load_ms, raw.pass_ms, s.unwind_ms);
 	if (a.recent_ns && !a.all)
 		ts_recorder_snapshot(&s, target.pid, a.recent_ns, &recent);
+	/* A Go program: its goroutines too, read after the threads so each
+	 * thread learns the goroutine it runs. */
+	if (!a.all && !a.no_goroutines) {
+		rc = ts_go_snapshot(target.pid, &s, &gosnap);
+		ts_phase_mark(&ph, "goroutines");
+		if (rc)
+			goto free_go;
+	}
 	rc = render(&a, &s);
 	ts_phase_mark(&ph, "output");
 	if (!rc && a.pprof)
 		rc = write_pprof(a.pprof, &s);
+free_go:
+	ts_go_snap_free(gosnap);
 	ts_recorder_free(&recent);
 	ts_snapshot_builder_free(b);
 free_raw:

@@ -122,6 +122,19 @@ static void decode_off_cpu(const struct ts_snap_thread *r, int64_t offset,
 	t->off_cpu_ns = now > left ? now - left : 0;
 }
 
+/* CPU time: se.sum_exec_runtime, plus for a thread on a CPU during the
+ * pass the part of its current stint the scheduler has not accounted yet
+ * (up to a tick's worth, or all its life if it has run since its first
+ * wakeup; ts_cpu_time_now in taskscope_abi.h), up to this record's "now"
+ * in the scheduler clock. */
+static uint64_t decode_cpu_time(const struct ts_snap_thread *r,
+				int64_t offset)
+{
+	return ts_cpu_time_now(r->cpu_ns, r->cpu_ns - r->last_run_ns,
+			       r->last_arrival_ns, r->now_mono_ns + offset,
+			       r->on_cpu);
+}
+
 void ts_decode_thread(const struct ts_snap_thread *r, int64_t sched_offset,
 		      struct ts_thread *t)
 {
@@ -133,7 +146,7 @@ void ts_decode_thread(const struct ts_snap_thread *r, int64_t sched_offset,
 	t->state = ts_decode_state(r->state, r->exit_state, r->on_cpu);
 	t->exited = t->state == TS_STATE_ZOMBIE || t->state == TS_STATE_DEAD;
 	t->cpu = r->cpu;
-	t->cpu_ns = r->cpu_ns;
+	t->cpu_ns = decode_cpu_time(r, sched_offset);
 	decode_off_cpu(r, sched_offset, t);
 	t->syscall_nr = r->syscall_nr;
 	memcpy(t->args, r->args, sizeof(t->args));

@@ -35,9 +35,10 @@ int64_t ts_sched_clock_offset(const struct ts_snap_thread *const *recs,
 enum ts_sched_state ts_decode_state(uint32_t state, uint32_t exit_state,
 				    bool on_cpu);
 
-/* Fills t from r: ids, name, state, CPU and off-CPU time, syscall and its
- * arguments, raw user memory and fd info for classification. Frames and
- * blocked_on are left empty. sched_offset: from ts_sched_clock_offset. */
+/* Fills t from r: ids, name, state, CPU time (for a thread running during
+ * the pass, up to the pass), off-CPU time, syscall and its arguments, raw
+ * user memory and fd info for classification. Frames and blocked_on are
+ * left empty. sched_offset: from ts_sched_clock_offset. */
 void ts_decode_thread(const struct ts_snap_thread *r, int64_t sched_offset,
 		      struct ts_thread *t);
 

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "taskscope/go/go_watch.h"
 #include "threadview/describe.h"
 
 struct ts_pprof *ts_pprof_watch_new(pid_t pid)
@@ -62,6 +63,31 @@ int ts_pprof_watch_add(struct ts_pprof *p, const struct wev_view *v)
 	if (v->nframes > 0)
 		return ts_pprof_sample(p, v->frames, v->nframes, values, l, n);
 	return ts_pprof_sample(p, &ts_pprof_no_stack, 1, values, l, n);
+}
+
+int ts_pprof_watch_add_go(struct ts_pprof *p, const char *exe,
+			  const struct ts_go_event *ev)
+{
+	struct ts_frame fr[2] = {
+		{ .pc = ev->startpc, .function = ev->start_function, .module = exe },
+		{ .pc = ev->gopc, .function = ev->go_stmt.function, .module = exe,
+		  .file = ev->go_stmt.file, .line = ev->go_stmt.line },
+	};
+	struct ts_pprof_label l[3];
+	int64_t values[2];
+	size_t n = 0;
+
+	if (ev->type != TS_GEV_WAIT)
+		return 0;
+	values[0] = (int64_t)ev->dur_ns;
+	values[1] = 1;
+	l[n++] = (struct ts_pprof_label){ .key = "goroutine", .num = ev->goid };
+	l[n++] = (struct ts_pprof_label){ .key = "wait",
+					  .str = ev->reason ? ev->reason : "?" };
+	if (ev->other_goid)
+		l[n++] = (struct ts_pprof_label){ .key = "woken_by_goroutine",
+						  .num = ev->other_goid };
+	return ts_pprof_sample(p, fr, ev->go_stmt.function ? 2 : 1, values, l, n);
 }
 
 static uint64_t clock_ns(clockid_t id)

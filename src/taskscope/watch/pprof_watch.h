@@ -26,6 +26,16 @@ int ts_pprof_watch_add(struct ts_pprof *p, const struct wev_view *v);
  * (CLOCK_MONOTONIC start_mono_ns, turned into wall time) and length, and a
  * comment naming pid, comm and the --min-block filter. Returns 0 or
  * -errno. */
+struct ts_go_event;
+
+/* A goroutine park (watch --goroutine-waits) as a sample: its parked
+ * nanoseconds and 1, the stack [start function, the function with the go
+ * statement] (a park has no stack of its own in the probes), labels
+ * goroutine, wait (the runtime's reason), woken_by_goroutine. Other
+ * goroutine events are not samples. Returns 0 or -ENOMEM. */
+int ts_pprof_watch_add_go(struct ts_pprof *p, const char *exe,
+			  const struct ts_go_event *ev);
+
 int ts_pprof_watch_write(struct ts_pprof *p, const char *path, pid_t pid,
 			 const char *comm, uint64_t start_mono_ns,
 			 uint64_t min_block_ns);

@@ -163,6 +163,13 @@ static int attach_pthread_create(struct watch_probe *p)
 		return 0;
 	}
 	err = elf_sym_find_mapping(p->pid, "libc.so", libc, sizeof(libc));
+	if (err == -ENOENT) {
+		/* No libc at all (a static binary, e.g. a Go program): no
+		 * pthread_create, no start routine to miss. */
+		log_debug(1, "process %d maps no libc: thread start routines "
+			  "do not apply", (int)p->pid);
+		return 0;
+	}
 	if (!err)
 		err = elf_sym_file_offset(libc, "pthread_create", &off);
 	if (err) {
@@ -347,6 +354,11 @@ int watch_probe_iterate(struct watch_probe *p, const char *which)
 	fd = bpf_iter_create(bpf_link__fd(p->iter_links[i]));
 	if (fd < 0)
 		return -errno;
+	/* Sleep so the scheduler switches us in right before the pass: the
+	 * programs take that moment (our sched_info.last_arrival) as the
+	 * scheduler clock's "now", for a wait's age (stuck) and a running
+	 * thread's CPU time (totals). */
+	usleep(50);
 	/* The programs write to the ring buffer, not the seq_file: reading
 	 * to EOF just runs the pass. */
 	while ((n = read(fd, buf, sizeof(buf))) > 0)

@@ -18,6 +18,7 @@
 #include "taskscope/attach/bpf_env.h"
 #include "taskscope/attach/target.h"
 #include "taskscope/exit_codes.h"
+#include "taskscope/go/go_watch.h"
 #include "taskscope/watch/pprof_watch.h"
 #include "taskscope/watch/trace_json.h"
 #include "taskscope/watch/watch_bpf.h"
@@ -26,6 +27,7 @@
 #include "taskscope/watch/watch_resolve.h"
 #include "taskscope/watch/watch_summary.h"
 
+#define EXIT_DRAIN_MS 250            /* see drain_exits() */
 #define TICK_MS 50                   /* longest sleep between checks: the
 				      * BPF side does not wake us per record */
 
@@ -36,6 +38,8 @@ struct watch_session {
 	struct watch_resolver *res;
 	struct trace_json *trace;
 	struct ts_pprof *pprof;      /* --pprof, or NULL */
+	struct ts_go_watch *go;      /* a Go program's goroutines, or NULL */
+	char go_exe[4096];           /* its executable, for --pprof */
 	uint64_t t0_ns, events, bad;
 	bool target_exited;
 };
@@ -119,6 +123,65 @@ static int on_record(void *ctx, const void *data, size_t size)
 	return 0;
 }
 
+/* Perfetto draws one track per goroutine: a tid no thread can have. */
+#define GO_TRACK(goid) ((pid_t)(0x40000000 + ((goid) & 0x3fffffff)))
+
+static void go_trace(struct watch_session *s, const struct ts_go_event *ev)
+{
+	struct trace_arg args[3] = { { NULL, NULL } };
+	char name[160], by[32], at[300];
+	pid_t track = GO_TRACK(ev->goid);
+
+	switch (ev->type) {
+	case TS_GEV_CREATE:
+		snprintf(name, sizeof(name), "goroutine %lld %s",
+			 (long long)ev->goid,
+			 ev->start_function ? ev->start_function : "?");
+		trace_json_thread_name(s->trace, track, name);
+		snprintf(by, sizeof(by), "%lld", (long long)ev->other_goid);
+		snprintf(at, sizeof(at), "%s:%d", ev->go_stmt.file ?
+			 ev->go_stmt.file : "?", ev->go_stmt.line);
+		args[0] = (struct trace_arg){ "created_by_goroutine", by };
+		args[1] = (struct trace_arg){ "go_statement", at };
+		trace_json_instant(s->trace, track, "gocreate", ev->ts_ns, args);
+		break;
+	case TS_GEV_EXIT:
+		if (ev->lifetime_ns >= 0)
+			trace_json_slice(s->trace, track, ev->start_function ?
+					 ev->start_function : "goroutine",
+					 "goroutine", ev->ts_ns - ev->lifetime_ns,
+					 ev->lifetime_ns, NULL);
+		else
+			trace_json_instant(s->trace, track, "goexit", ev->ts_ns,
+					   NULL);
+		break;
+	case TS_GEV_WAIT:
+		trace_json_slice(s->trace, track, ev->reason && ev->reason[0] ?
+				 ev->reason : "parked", "gowait",
+				 ev->ts_ns - ev->dur_ns, ev->dur_ns, NULL);
+		break;
+	default:
+		break;
+	}
+}
+
+static void on_go_event(void *ctx, const struct ts_go_event *ev)
+{
+	struct watch_session *s = ctx;
+
+	s->events++;
+	if (s->trace)
+		go_trace(s, ev);
+	if (s->pprof)
+		ts_pprof_watch_add_go(s->pprof, s->go_exe, ev);  /* errors stick */
+	if (s->o.quiet)
+		return;
+	if (s->o.json)
+		ts_go_event_json(stdout, ev, s->t0_ns);
+	else
+		ts_go_event_text(stdout, ev, s->t0_ns);
+}
+
 /* Names every thread alive now, for wakers and owners seen later. */
 static void seed_threads(struct watch_session *s)
 {
@@ -147,9 +210,10 @@ static const char *run_loop(struct watch_session *s, struct watch_probe *p)
 {
 	uint64_t end = s->o.duration_ns ? s->t0_ns + s->o.duration_ns : 0;
 	uint64_t stuck_every = s->o.stuck_ns / 4, next_stuck = 0, now;
-	struct pollfd fds[2] = {
+	struct pollfd fds[3] = {
 		{ .fd = watch_probe_fd(p), .events = POLLIN },
 		{ .fd = pidfd_of(s->target.pid), .events = POLLIN },
+		{ .fd = s->go ? ts_go_watch_fd(s->go) : -1, .events = POLLIN },
 	};
 	const char *why = NULL;
 	int timeout;
@@ -161,8 +225,10 @@ static const char *run_loop(struct watch_session *s, struct watch_probe *p)
 		timeout = TICK_MS;
 		if (end && (end - now) / 1000000 < (uint64_t)timeout)
 			timeout = now >= end ? 0 : (int)((end - now) / 1000000);
-		poll(fds, fds[1].fd >= 0 ? 2 : 1, timeout);
+		poll(fds, 3, timeout);
 		watch_probe_poll(p, 0);
+		if (s->go)
+			ts_go_watch_poll(s->go);
 		fflush(stdout);
 		now = mono_ns();
 		if (s->o.stuck_ns && now >= next_stuck) {
@@ -182,6 +248,24 @@ static const char *run_loop(struct watch_session *s, struct watch_probe *p)
 	return why;
 }
 
+/* A thread's exit record comes at its final switch-out, where its CPU
+ * time is complete (bpf/watch.bpf.c): after the process is seen gone,
+ * since the pidfd fires when the last thread is released, just before
+ * that switch, and another thread's may come later still. Reads records
+ * until every thread seen alive has exited, for at most EXIT_DRAIN_MS
+ * (a thread whose exit record was lost, or a group leader that exited
+ * before we attached, has none coming). */
+static void drain_exits(struct watch_session *s, struct watch_probe *p)
+{
+	uint64_t end = mono_ns() + EXIT_DRAIN_MS * 1000000ull;
+
+	watch_probe_poll(p, 0);
+	while (wthreads_alive(&s->threads) && mono_ns() < end) {
+		usleep(1000);
+		watch_probe_poll(p, 0);
+	}
+}
+
 static void finish(struct watch_session *s, struct watch_probe *p,
 		   const char *why)
 {
@@ -190,9 +274,22 @@ static void finish(struct watch_session *s, struct watch_probe *p,
 	bool have_cost;
 
 	/* Live threads' totals; gone with the process if it exited. */
-	if (!s->target_exited)
+	if (s->target_exited || !strcmp(why, "target exited"))
+		drain_exits(s, p);
+	else
 		watch_probe_iterate(p, "totals");
 	watch_probe_poll(p, 0);
+	if (s->go) {
+		struct ts_go_watch_stats gs;
+
+		ts_go_watch_poll(s->go);
+		ts_go_watch_stats(s->go, &gs);
+		ts_go_summary(stdout, &gs, s->o.json);
+		if (gs.lost)
+			log_warn("%llu goroutine events were lost (ring buffer "
+				 "full): raise --ring-mb",
+				 (unsigned long long)gs.lost);
+	}
 	have_cost = !watch_probe_cost(p, &cost);
 	sum.pid = s->target.pid;
 	sum.start_ns = s->t0_ns;
@@ -266,16 +363,37 @@ static int run(struct watch_session *s)
 		return rc;
 	}
 	seed_threads(s);
+	if (!s->o.no_goroutines) {
+		struct ts_go_watch_opts go = {
+			.pid = s->target.pid, .waits = s->o.goroutine_waits,
+			.min_block_ns = s->o.min_block_ns,
+			.ring_bytes = s->o.ring_mb << 20,
+		};
+
+		char link[64];
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "/proc/%d/exe", s->target.pid);
+		n = readlink(link, s->go_exe, sizeof(s->go_exe) - 1);
+		s->go_exe[n > 0 ? n : 0] = '\0';
+		rc = ts_go_watch_start(&go, on_go_event, s, &s->go);
+		if (rc) {
+			watch_probe_free(p);
+			return rc;
+		}
+	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	watch_probe_iterate(p, "adopt");
 	/* On stderr, also with --json: scripts wait for it to know the
 	 * probes are attached. */
-	fprintf(stderr, "taskscope: watching %d \"%s\", %zu threads "
+	fprintf(stderr, "taskscope: watching %d \"%s\", %zu threads%s "
 			"(Ctrl-C to stop)\n", s->target.pid, s->target.comm,
-			s->threads.n);
+			s->threads.n, s->go ? " and its goroutines" : "");
 	why = run_loop(s, p);
 	finish(s, p, why);
+	ts_go_watch_free(s->go);
+	s->go = NULL;
 	watch_probe_free(p);
 	return TS_EXIT_OK;
 }

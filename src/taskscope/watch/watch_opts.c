@@ -41,13 +41,21 @@ void cmd_watch_help(FILE *out)
 "      --recorder N     flight recorder: keep the last N exited threads\n"
 "                       for `taskscope snapshot --recent` (default %d)\n"
 "      --ring-mb N      ring buffer size in MiB, a power of 2 (default %d)\n"
+"      --goroutine-waits  a Go program: also each goroutine park of at\n"
+"                       least --min-block, with its wait reason and who\n"
+"                       woke it (uprobes on gopark/ready/execute: costs\n"
+"                       about a microsecond per goroutine switch)\n"
+"      --no-goroutines  a Go program: threads only, no goroutine events\n"
 "  -q, --quiet          no event lines, only the summary\n"
 "      --summary-threads N  threads listed in the text summary (default %d)\n"
 "  -h, --help           this help\n"
 "\n"
 "Events: create (parent, start routine), rename, exit (lifetime, CPU time,\n"
 "status), wait (what it blocked on, for how long, who woke it; bytes for\n"
-"socket reads), STUCK (--stuck). Times are seconds since the start.\n"
+"socket reads), STUCK (--stuck). A Go program (docs/taskscope-go.md) adds\n"
+"gocreate (goroutine id, creator, start function, go statement), goexit\n"
+"(lifetime) and, with --goroutine-waits, gowait. Times are seconds since\n"
+"the start.\n"
 "\n"
 "Examples:\n"
 "  taskscope watch -p 4242\n"
@@ -65,6 +73,7 @@ void cmd_watch_help(FILE *out)
 enum {
 	OPT_COMM = 256, OPT_MIN_BLOCK, OPT_STUCK, OPT_STACKS, OPT_JSON,
 	OPT_TRACE, OPT_RECORDER, OPT_RING_MB, OPT_SUMMARY_THREADS, OPT_PPROF,
+	OPT_GO_WAITS, OPT_NO_GO,
 };
 
 static int parse_u32(const char *flag, const char *s, uint32_t min,
@@ -126,6 +135,8 @@ int watch_opts_parse(int argc, char **argv, struct watch_opts *o)
 		{ "recorder", required_argument, NULL, OPT_RECORDER },
 		{ "ring-mb", required_argument, NULL, OPT_RING_MB },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "goroutine-waits", no_argument, NULL, OPT_GO_WAITS },
+		{ "no-goroutines", no_argument, NULL, OPT_NO_GO },
 		{ "summary-threads", required_argument, NULL, OPT_SUMMARY_THREADS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -172,6 +183,8 @@ int watch_opts_parse(int argc, char **argv, struct watch_opts *o)
 			rc = parse_u32("--ring-mb", optarg, 1, 1024, &o->ring_mb);
 			break;
 		case 'q': o->quiet = true; break;
+		case OPT_GO_WAITS: o->goroutine_waits = true; break;
+		case OPT_NO_GO: o->no_goroutines = true; break;
 		case OPT_SUMMARY_THREADS:
 			rc = parse_u32("--summary-threads", optarg, 0, 1 << 30,
 				       &o->summary_threads);

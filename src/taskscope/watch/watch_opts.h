@@ -25,6 +25,8 @@ struct watch_opts {
 	uint32_t recorder_slots;
 	uint32_t ring_mb;
 	uint32_t summary_threads;
+	bool goroutine_waits;        /* Go: report goroutine parks too */
+	bool no_goroutines;          /* Go: no goroutine probes */
 	bool help;                   /* --help: print it and exit 0 */
 };
 

@@ -104,6 +104,21 @@ static void collect_one(const void *node, VISIT v, void *ctx)
 		c->arr[c->n++] = *(struct wthread *const *)node;
 }
 
+static void count_alive(const void *node, VISIT v, void *ctx)
+{
+	if ((v == postorder || v == leaf) &&
+	    !(*(struct wthread *const *)node)->exited)
+		++*(size_t *)ctx;
+}
+
+size_t wthreads_alive(const struct wthreads *ts)
+{
+	size_t n = 0;
+
+	twalk_r(ts->root, count_alive, &n);
+	return n;
+}
+
 static int cmp_blocked(const void *a, const void *b)
 {
 	const struct wthread *x = *(struct wthread *const *)a;

@@ -61,6 +61,9 @@ void wthread_add_wait(struct wthread *t, uint64_t dur_ns, const char *what);
  * that is unknown, the sum of the reported waits. */
 uint64_t wthread_blocked_ns(const struct wthread *t, uint64_t end_ns);
 
+/* The number of threads not (yet) seen exit. */
+size_t wthreads_alive(const struct wthreads *ts);
+
 /* Sum of t's waits of at least min-block, over all classes. */
 uint64_t wthread_reported_ns(const struct wthread *t);
 

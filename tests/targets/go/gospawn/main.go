@@ -1,8 +1,9 @@
 // gospawn: starts -rate short-lived goroutines a second for -duration, for
 // taskscope watch's goroutine tests and benchmarks. Each goroutine runs
-// main.shortWorker (a SHA-256 of a small buffer) and exits. Waits for a
-// line on stdin (or -start-now) before starting, so a watcher can attach
-// first; prints "spawned N" when done and exits.
+// main.shortWorker (a SHA-256 of a small buffer) and exits. Prints
+// "ready", then waits for the file -wait-for-file to exist (or a line on
+// stdin without it; or -start-now) before starting, so a watcher can
+// attach first; prints "spawned N" when done and exits.
 package main
 
 import (
@@ -33,11 +34,19 @@ func main() {
 	rate := flag.Int("rate", 2000, "goroutines per second")
 	dur := flag.Duration("duration", 5*time.Second, "how long to spawn")
 	now := flag.Bool("start-now", false, "do not wait for a line on stdin")
+	waitFile := flag.String("wait-for-file", "", "start once this file exists")
 	flag.Parse()
 
-	fmt.Printf("pid %d\n", os.Getpid())
+	fmt.Printf("ready %d\n", os.Getpid())
 	os.Stdout.Sync()
-	if !*now {
+	if *waitFile != "" {
+		for {
+			if _, err := os.Stat(*waitFile); err == nil {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	} else if !*now {
 		bufio.NewReader(os.Stdin).ReadString('\n')
 	}
 	var wg sync.WaitGroup

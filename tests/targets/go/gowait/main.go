@@ -19,6 +19,7 @@ import (
 	"net/http"
 	_ "net/http/pprof"
 	"os"
+	"os/signal"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -126,6 +127,32 @@ func spin() {
 	}
 }
 
+var maxGap int64
+
+//go:noinline
+func gapMeter() {
+	runtime.LockOSThread()
+	last := time.Now()
+	for {
+		now := time.Now()
+		if g := int64(now.Sub(last)); g > atomic.LoadInt64(&maxGap) {
+			atomic.StoreInt64(&maxGap, g)
+		}
+		last = now
+	}
+}
+
+func gapReporter(path string) {
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, syscall.SIGUSR1)
+	for range c {
+		g := atomic.SwapInt64(&maxGap, 0)
+		tmp := path + ".tmp"
+		os.WriteFile(tmp, []byte(fmt.Sprintf("%d\n", g)), 0o644)
+		os.Rename(tmp, path)
+	}
+}
+
 //go:noinline
 func idle() {
 	<-idleCh
@@ -134,6 +161,8 @@ func idle() {
 func main() {
 	pprofAddr := flag.String("pprof", "127.0.0.1:0", "net/http/pprof listen address")
 	nidle := flag.Int("idle", 0, "extra idle goroutines")
+	doSpin := flag.Bool("spin", true, "start the spinning goroutine")
+	gapFile := flag.String("gap-file", "", "gap meter output (on SIGUSR1)")
 	flag.Parse()
 
 	mu.Lock()
@@ -162,7 +191,11 @@ func main() {
 		os.Exit(1)
 	}
 
-	started.Add(12)
+	if *doSpin {
+		started.Add(12)
+	} else {
+		started.Add(11)
+	}
 	go blockMutex()
 	go blockRWMutex()
 	go blockCond()
@@ -174,7 +207,13 @@ func main() {
 	go blockSleep()
 	go blockLocked()
 	go blockPipeSyscall(p[0])
-	go spin()
+	if *doSpin {
+		go spin()
+	}
+	if *gapFile != "" {
+		go gapReporter(*gapFile)
+		go gapMeter()
+	}
 	for i := 0; i < *nidle; i++ {
 		go idle()
 	}
