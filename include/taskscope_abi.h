@@ -553,4 +553,136 @@ struct ts_gwatch_stats {
 _Static_assert(sizeof(struct ts_gwatch_stats) == 8 + 8 * TS_GEV_TYPE_MAX + 8,
 	       "ts_gwatch_stats size");
 
+/* ---- cross-process resolver (bpf/xproc.bpf.c) ------------------------- */
+
+/* Three iterators map every socket, pipe and FIFO to the processes holding
+ * it, in one pass each: iter/task_file writes a ts_xp_file per such fd of
+ * every process (and, for a socket in another network namespace, which the
+ * two socket iterators cannot see, a ts_xp_sock after it); iter/tcp and
+ * iter/unix write a ts_xp_sock per socket of taskscope's own network
+ * namespace, held or not (a connection still in a listener's accept queue
+ * is held by nobody). A fourth, iter/task, writes a ts_xp_task per user
+ * thread: what the holders' threads are doing, without their stacks.
+ * Records are read back to back; each starts with rec_type and rec_len. */
+enum ts_xp_rec_type {
+	TS_XP_REC_FILE = 1,          /* struct ts_xp_file */
+	TS_XP_REC_SOCK,              /* struct ts_xp_sock */
+	TS_XP_REC_TASK,              /* struct ts_xp_task */
+};
+
+/* What a held fd is (ts_xp_file.kind). */
+enum ts_xp_kind {
+	TS_XP_SOCKET = 1,
+	TS_XP_PIPE,                  /* anonymous pipe (pipefs) */
+	TS_XP_FIFO,                  /* named pipe on a file system */
+};
+
+/* ts_xp_file.f_mode: the kernel's FMODE_READ and FMODE_WRITE. */
+#define TS_XP_FMODE_READ  0x1
+#define TS_XP_FMODE_WRITE 0x2
+
+/* One fd of one process that is a socket, pipe or FIFO. Identities (obj,
+ * ts_xp_sock.obj/peer/addr) are kernel addresses XORed with a key user
+ * space picks per run (ts_xp_config.key): equal when the object is the
+ * same, and no address leaves the kernel. */
+struct ts_xp_file {
+	__u32 rec_type;              /* TS_XP_REC_FILE */
+	__u32 rec_len;               /* sizeof(struct ts_xp_file) */
+	__u32 tgid;                  /* holder process, as the host sees it */
+	__u32 fd;
+	__u64 obj;                   /* socket: its struct sock; pipe/FIFO: its
+				      * inode (both ends share it) */
+	__u64 ino;                   /* inode number (socket:[N], pipe:[N]) */
+	__u32 kind;                  /* enum ts_xp_kind */
+	__u32 f_mode;                /* TS_XP_FMODE_* of this open file */
+	__u32 ns_tgid;               /* the holder's pid in its own pid
+				      * namespace (= tgid on the host's) */
+	__u32 pidns;                 /* inode number of that pid namespace */
+	__u32 pipe_bytes;            /* pipes/FIFOs: bytes in the pipe (the
+				      * first TS_XP_PIPE_BUFS buffers) */
+	__u16 pipe_readers;          /* pipes/FIFOs: open read ends */
+	__u16 pipe_writers;          /* pipes/FIFOs: open write ends */
+	char comm[TS_COMM_LEN];      /* the process's name (group leader) */
+};
+_Static_assert(sizeof(struct ts_xp_file) == 72, "ts_xp_file size");
+
+/* Pipe buffers summed into ts_xp_file.pipe_bytes (a default pipe has 16). */
+#define TS_XP_PIPE_BUFS 16
+/* Unix skbs summed into ts_xp_sock.rx_queued before it is marked capped. */
+#define TS_XP_UNIX_SKBS 32
+/* Bytes of a unix socket's path kept (sun_path is 108). */
+#define TS_XP_PATH_LEN 64
+
+/* ts_xp_sock.flags */
+#define TS_XP_F_RX_CAPPED 0x1        /* rx_queued counts the first
+				      * TS_XP_UNIX_SKBS packets only */
+#define TS_XP_F_PATH      0x2        /* path holds a unix address */
+#define TS_XP_F_ABSTRACT  0x4        /* ... in the abstract namespace */
+#define TS_XP_F_V4MAPPED  0x8        /* AF_INET6 socket of an IPv4 connection:
+				      * laddr/raddr hold the IPv4 form */
+
+/* One socket: TCP (both families) or unix. Addresses as in ts_fd_info. */
+struct ts_xp_sock {
+	__u32 rec_type;              /* TS_XP_REC_SOCK */
+	__u32 rec_len;               /* sizeof(struct ts_xp_sock) */
+	__u64 obj;                   /* this struct sock (see ts_xp_file) */
+	__u64 peer;                  /* unix: the connected peer's sock, 0 */
+	__u64 addr;                  /* unix: its bound address object, which
+				      * a not yet accepted connection shares
+				      * with its listener; 0 */
+	__u64 ino;                   /* socket inode, 0 while no process
+				      * holds it (not accepted yet) */
+	__u32 netns;                 /* inode number of its network namespace */
+	__u32 flags;                 /* TS_XP_F_* */
+	__u16 family, sotype, protocol, state;
+	__u16 lport, rport;          /* host byte order */
+	__u32 rx_pkts;               /* unix: packets in the receive queue;
+				      * TCP listener: connections waiting to
+				      * be accepted */
+	__u8 laddr[16], raddr[16];
+	__u32 rx_queued;             /* bytes received, not yet read here */
+	__u32 tx_queued;             /* TCP: bytes written here, not yet
+				      * acknowledged by the peer; unix: bytes
+				      * sent, not yet read by the peer
+				      * (sk_wmem_alloc, truesize) */
+	char path[TS_XP_PATH_LEN];   /* unix: bound path, NUL-padded */
+};
+_Static_assert(sizeof(struct ts_xp_sock) == 168, "ts_xp_sock size");
+
+/* ts_xp_task.flags */
+#define TS_XP_T_NO_REGS 0x1          /* no user registers (exiting thread) */
+
+/* One user thread: the fields of ts_snap_thread that say what it is doing,
+ * with none of its stack. */
+struct ts_xp_task {
+	__u32 rec_type;              /* TS_XP_REC_TASK */
+	__u32 rec_len;               /* sizeof(struct ts_xp_task) */
+	__u32 tid, tgid;
+	__u32 state;                 /* task->__state */
+	__u32 exit_state;            /* task->exit_state */
+	__u32 on_cpu;                /* 1 while running on a CPU */
+	__u32 cpu;                   /* CPU it last ran on */
+	__s32 syscall_nr;            /* orig_ax; < 0 when not in a syscall */
+	__u32 flags;                 /* TS_XP_T_* */
+	__u64 args[6];               /* syscall arguments di si dx r10 r8 r9 */
+	__u64 cpu_ns;                /* se.sum_exec_runtime */
+	__u64 last_arrival_ns;       /* as in ts_snap_thread */
+	__u64 last_run_ns;
+	__u64 now_sched_ns;
+	__u64 now_mono_ns;
+	char comm[TS_COMM_LEN];
+};
+_Static_assert(sizeof(struct ts_xp_task) == 144, "ts_xp_task size");
+
+/* Read-only configuration of the xproc iterators (rodata). */
+struct ts_xp_config {
+	__u64 key;                   /* XORed into every identity */
+	__u32 self_netns;            /* taskscope's network namespace: the
+				      * socket iterators cover it, so the file
+				      * iterator describes only sockets of
+				      * other namespaces */
+	__u32 _pad;
+};
+_Static_assert(sizeof(struct ts_xp_config) == 16, "ts_xp_config size");
+
 #endif

@@ -34,3 +34,19 @@ UNIT_test_bench_httphead_OBJS := $(call obj,tools/bench/httphead.c)
 UNIT_test_bench_loadgen_OBJS  := $(call obj,tools/bench/lg_body.c tools/bench/lg_stats.c \
                                             tools/bench/httphead.c)
 UNIT_test_bench_loadgen_LIBS  := -lm
+
+# The cross-process resolver's benchmark (tools/bench/xproc_bench.sh): its
+# kernel pass alone (xproc_pass, with libbpf) and the lsof-style /proc walk
+# it is measured against (procwalk).
+BENCH_XPASS_OBJS := $(call obj,tools/bench/xproc_pass.c \
+	src/taskscope/xproc/xproc_collect.c src/taskscope/xproc/xproc_table.c)
+BINS += $(BUILD)/bench/xproc_pass $(BUILD)/bench/procwalk
+$(call obj,tools/bench/xproc_pass.c): | $(BUILD)/gen/xproc_lskel.h
+
+$(BUILD)/bench/xproc_pass: $(BENCH_XPASS_OBJS) $(COMMON_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) -lbpf -lelf -lz
+
+$(BUILD)/bench/procwalk: $(call obj,tools/bench/procwalk.c)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS)

@@ -30,3 +30,4 @@ UNIT_test_ts_decode_LIBS := $(TV_LIBS)
 
 include src/taskscope/watch/build.mk
 include src/taskscope/go/build.mk
+include src/taskscope/xproc/build.mk

@@ -99,7 +99,7 @@ static char *describe_futex(const struct ts_thread *t, char *buf, size_t len)
 	return buf;
 }
 
-char *ts_describe_blocked(const struct ts_thread *t, char *buf, size_t len)
+static char *describe_wait(const struct ts_thread *t, char *buf, size_t len)
 {
 	const struct ts_blocked *b = &t->blocked;
 	const char *sc = ts_syscall_name(t->syscall_nr);
@@ -152,6 +152,21 @@ char *ts_describe_blocked(const struct ts_thread *t, char *buf, size_t len)
 			snprintf(buf, len, "syscall %d", t->syscall_nr);
 	}
 	return buf;
+}
+
+char *ts_describe_blocked(const struct ts_thread *t, char *buf, size_t len)
+{
+	char what[320];
+
+	/* A stopped thread keeps the syscall it was in when the stop came
+	 * (it resumes it after SIGCONT), but the stop is what holds it. */
+	if ((t->state == TS_STATE_STOPPED || t->state == TS_STATE_TRACED) &&
+	    t->blocked.kind != TS_BLOCK_NONE) {
+		describe_wait(t, what, sizeof(what));
+		snprintf(buf, len, "%s in %s", ts_state_name(t->state), what);
+		return buf;
+	}
+	return describe_wait(t, buf, len);
 }
 
 const char *ts_strip_dir(const char *file, const char *strip)

@@ -17,36 +17,100 @@ void ts_snapshot_sort(struct ts_snapshot *s)
 {
 	if (s->nthreads)
 		qsort(s->threads, s->nthreads, sizeof(*s->threads), cmp_thread);
+	if (s->nothers)
+		qsort(s->others, s->nothers, sizeof(*s->others), cmp_thread);
 }
 
 struct ts_thread *ts_snapshot_find(const struct ts_snapshot *s, pid_t tid)
 {
-	struct ts_thread key = { .tid = tid };
+	struct ts_thread key = { .tid = tid }, *t = NULL;
 
-	if (!s->nthreads)
-		return NULL;
-	return bsearch(&key, s->threads, s->nthreads, sizeof(*s->threads),
-		       cmp_thread);
+	if (s->nthreads)
+		t = bsearch(&key, s->threads, s->nthreads, sizeof(*s->threads),
+			    cmp_thread);
+	if (!t && s->nothers)
+		t = bsearch(&key, s->others, s->nothers, sizeof(*s->others),
+			    cmp_thread);
+	return t;
+}
+
+void ts_peer_free(struct ts_peer *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->nprocs; i++)
+		free(p->procs[i].tids);
+	free(p->procs);
+	free(p);
+}
+
+void ts_thread_free(struct ts_thread *t)
+{
+	free(t->frames);
+	free(t->kframes);
+	free(t->fd_path_buf);
+	ts_peer_free(t->blocked.peer);
+	t->frames = t->kframes = NULL;
+	t->fd_path_buf = NULL;
+	t->blocked.peer = NULL;
 }
 
 void ts_snapshot_free(struct ts_snapshot *s)
 {
 	size_t i;
 
-	for (i = 0; i < s->nthreads; i++) {
-		free(s->threads[i].frames);
-		free(s->threads[i].kframes);
-		free(s->threads[i].fd_path_buf);
-	}
+	for (i = 0; i < s->nthreads; i++)
+		ts_thread_free(&s->threads[i]);
+	for (i = 0; i < s->nothers; i++)
+		ts_thread_free(&s->others[i]);
 	for (i = 0; i < s->ncycles; i++)
 		free(s->cycles[i].tids);
+	for (i = 0; i < s->nchains; i++)
+		free(s->chains[i].tids);
 	free(s->cycles);
+	free(s->chains);
 	free(s->edges);
 	free(s->threads);
-	s->threads = NULL;
+	free(s->others);
+	s->threads = s->others = NULL;
 	s->cycles = NULL;
+	s->chains = NULL;
 	s->edges = NULL;
-	s->nthreads = s->ncycles = s->nedges = 0;
+	s->nthreads = s->nothers = s->ncycles = s->nchains = s->nedges = 0;
+}
+
+/* task->__state and exit_state bits (include/linux/sched.h). */
+#define TS_TASK_INTERRUPTIBLE   0x1
+#define TS_TASK_UNINTERRUPTIBLE 0x2
+#define TS_TASK_STOPPED         0x4
+#define TS_TASK_TRACED          0x8
+#define TS_TASK_NOLOAD          0x400
+#define TS_EXIT_DEAD            0x10
+#define TS_EXIT_ZOMBIE          0x20
+
+enum ts_sched_state ts_task_state(uint32_t state, uint32_t exit_state,
+				  bool on_cpu)
+{
+	if (exit_state & TS_EXIT_DEAD)
+		return TS_STATE_DEAD;
+	if (exit_state & TS_EXIT_ZOMBIE)
+		return TS_STATE_ZOMBIE;
+	if (state == 0)
+		return on_cpu ? TS_STATE_RUNNING : TS_STATE_RUNNABLE;
+	if (state & TS_TASK_TRACED)
+		return TS_STATE_TRACED;
+	if (state & TS_TASK_STOPPED)
+		return TS_STATE_STOPPED;
+	if ((state & (TS_TASK_UNINTERRUPTIBLE | TS_TASK_NOLOAD)) ==
+	    (TS_TASK_UNINTERRUPTIBLE | TS_TASK_NOLOAD))
+		return TS_STATE_IDLE;
+	if (state & TS_TASK_UNINTERRUPTIBLE)
+		return TS_STATE_UNINTERRUPTIBLE;
+	if (state & TS_TASK_INTERRUPTIBLE)
+		return TS_STATE_SLEEPING;
+	return TS_STATE_UNKNOWN;
 }
 
 const char *ts_state_name(enum ts_sched_state st)
@@ -93,4 +157,16 @@ const char *ts_block_kind_name(enum ts_block_kind k)
 
 	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k]
 							      : "unknown";
+}
+
+const char *ts_peer_via_name(enum ts_peer_via v)
+{
+	switch (v) {
+	case TS_VIA_TCP: return "tcp";
+	case TS_VIA_UNIX: return "unix";
+	case TS_VIA_PIPE: return "pipe";
+	case TS_VIA_FIFO: return "fifo";
+	case TS_VIA_NONE: break;
+	}
+	return "none";
 }

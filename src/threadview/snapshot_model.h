@@ -60,6 +60,63 @@ enum ts_stack_status {
 	TS_STACK_UNAVAILABLE,     /* no registers or no stack copy */
 };
 
+/* How a thread's channel reaches another process (ts_peer.via). */
+enum ts_peer_via {
+	TS_VIA_NONE = 0,
+	TS_VIA_TCP,
+	TS_VIA_UNIX,
+	TS_VIA_PIPE,
+	TS_VIA_FIFO,
+};
+
+/* One process that holds the other end of a thread's channel. */
+struct ts_peer_proc {
+	pid_t pid;                /* as the host sees it */
+	char comm[TS_COMM_LEN];   /* the process's name */
+	int fd;                   /* its fd on the other end */
+	pid_t ns_pid;             /* its pid in its own pid namespace */
+	bool other_pidns;         /* in another pid namespace than the
+				   * waiter (a container): ns_pid is its view */
+	bool other_netns;         /* its socket is in another network
+				   * namespace than the waiter's */
+	bool listener;            /* holds the listening socket: the waiter's
+				   * connection is not accepted yet */
+	pid_t *tids;              /* its threads, the likeliest to unblock the
+				   * waiter first (owned; may be empty when
+				   * its threads were not read) */
+	size_t ntids;
+	size_t nlikely;           /* tids[0..nlikely): blocked on this very
+				   * channel or in an event loop; the rest
+				   * could but show no sign of it */
+};
+
+/* The other end of the channel a thread is blocked on (read, write,
+ * connect on a socket, pipe or FIFO), found by the cross-process resolver
+ * (taskscope/xproc/). Queue sizes in bytes. */
+struct ts_peer {
+	enum ts_peer_via via;
+	char where[128];          /* the other end: "127.0.0.1:6379", a unix
+				   * socket's path, "pipe:[1234]" */
+	bool remote;              /* no process here holds it: only an
+				   * address (another machine, or a NAT) */
+	bool not_accepted;        /* the connection waits in a listener's
+				   * accept queue (procs[] are the listeners) */
+	bool unknown_senders;     /* unix datagram socket nobody is connected
+				   * to: senders that name it per message
+				   * cannot be known */
+	bool queues_known;        /* rx_queued/tx_queued describe the peer */
+	uint32_t rx_queued;       /* received at the other end, not read there */
+	uint32_t tx_queued;       /* sent from the other end, not acknowledged */
+	bool pipe;                /* pipe_bytes is set */
+	uint32_t pipe_bytes;      /* bytes in the pipe or FIFO */
+	struct ts_peer_proc *procs;  /* holders, likeliest first (owned) */
+	size_t nprocs;
+	pid_t next_tid;           /* the thread the wait-for chain follows,
+				   * 0 if none (remote, nobody, stopped...) */
+	uint64_t other_obj;       /* the resolver's identity of the other end
+				   * (opaque; 0 if none) */
+};
+
 struct ts_blocked {
 	enum ts_block_kind kind;
 	uint64_t object;          /* futex address, or the fd for fd kinds */
@@ -75,6 +132,8 @@ struct ts_blocked {
 	const char *fd_path;      /* /proc/PID/fd/N link, owned by the thread */
 	int64_t remaining_ns;     /* sleep/timeout time left, -1 if unknown */
 	int64_t timeout_ms;       /* poll/epoll timeout argument, -2 if none */
+	struct ts_peer *peer;     /* who holds the other end of the fd, or
+				   * NULL (owned by the thread) */
 };
 
 struct ts_thread {
@@ -114,8 +173,23 @@ struct ts_thread {
 /* One edge of the wait-for graph: waiter waits for holder. */
 struct ts_wait_edge {
 	pid_t waiter, holder;
-	enum ts_block_kind kind;  /* mutex, rwlock or join */
-	uint64_t object;
+	enum ts_block_kind kind;  /* mutex, rwlock, join; read, write,
+				   * connect through a channel */
+	uint64_t object;          /* lock address, or the waiter's fd */
+	pid_t waiter_pid, holder_pid;
+	enum ts_peer_via via;     /* the channel, TS_VIA_NONE for a lock */
+};
+
+/* A wait-for chain: tids[0] waits for tids[1] ... and tids[n-1] waits for
+ * nothing the graph can follow (it runs, sleeps, is stopped, reads from a
+ * remote peer), or for a thread of a cycle (into_cycle: tids[n-1] is on
+ * it). Only maximal chains: tids[0] waits, nobody waits for it. */
+struct ts_chain {
+	pid_t *tids;
+	size_t n;                 /* threads, >= 2 */
+	bool into_cycle;
+	bool crosses;             /* two of its threads are in different
+				   * processes */
 };
 
 /* A deadlock: tids[0] waits for tids[1] ... tids[n-1] waits for tids[0]. */
@@ -134,10 +208,20 @@ struct ts_snapshot {
 	double unwind_ms;         /* decode, unwind, symbolize, classify */
 	struct ts_thread *threads;
 	size_t nthreads;
+	/* Threads of other processes that hold the other end of a channel a
+	 * thread of the target waits on (the cross-process resolver reads
+	 * them, without stacks), sorted by tid; never printed as the target's
+	 * own. Owned. */
+	struct ts_thread *others;
+	size_t nothers;
 	struct ts_wait_edge *edges;
 	size_t nedges;
 	struct ts_cycle *cycles;  /* deadlocks found in the wait-for graph */
 	size_t ncycles;
+	struct ts_chain *chains;  /* longest first */
+	size_t nchains;
+	bool xproc;               /* the cross-process resolver ran: peers
+				   * were looked for */
 	bool target_exited;       /* the process ended during the pass */
 	/* A process's view of itself (uploadd's /debug/threads) instead of
 	 * the kernel's: source names who took it ("taskscope" when NULL);
@@ -150,12 +234,24 @@ struct ts_snapshot {
 	const struct ts_go_view *go;
 };
 
-/* Finds a thread by tid, or NULL. s->threads must be sorted by tid
- * (ts_snapshot_sort). */
+/* Finds a thread by tid among s->threads, then s->others, or NULL. Both
+ * must be sorted by tid (ts_snapshot_sort). */
 struct ts_thread *ts_snapshot_find(const struct ts_snapshot *s, pid_t tid);
 
-/* Sorts s->threads by tid (unique across processes, so --all works). */
+/* Sorts s->threads and s->others by tid (unique across processes, so
+ * --all works). */
 void ts_snapshot_sort(struct ts_snapshot *s);
+
+/* Frees what one thread owns (stacks, fd path, peer); not the struct. */
+void ts_thread_free(struct ts_thread *t);
+
+/* Frees a peer and everything it owns. NULL is fine. */
+void ts_peer_free(struct ts_peer *p);
+
+/* The scheduler state of a task from task->__state, exit_state and
+ * on_cpu (include/linux/sched.h bits). */
+enum ts_sched_state ts_task_state(uint32_t state, uint32_t exit_state,
+				  bool on_cpu);
 
 /* Frees everything a snapshot owns (not the struct itself). */
 void ts_snapshot_free(struct ts_snapshot *s);
@@ -163,5 +259,6 @@ void ts_snapshot_free(struct ts_snapshot *s);
 /* Names for the enums, as printed in text and JSON. */
 const char *ts_state_name(enum ts_sched_state st);
 const char *ts_block_kind_name(enum ts_block_kind k);
+const char *ts_peer_via_name(enum ts_peer_via v);   /* "tcp", "pipe"... */
 
 #endif

@@ -2,10 +2,15 @@
  * file:line with a per-process cache (see symbolize.h). The cache is an
  * open-addressing hash table keyed by the pc as given plus the
  * return-address bit; its strings are interned so frames can point at them
- * for the symbolizer's lifetime. */
+ * for the symbolizer's lifetime. Behind it, one cache shared by every
+ * symbolizer of this process, keyed by the module's build-id and the pc's
+ * offset in it: the same libc in 200 processes (snapshot --all) is looked
+ * up once, not once per process (libdw parses a module's DWARF again in
+ * each session: ~4 ms a process). */
 #include "threadview/symbolize.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +42,29 @@ struct ts_symbolizer {
 	pid_t pid;
 	struct ts_symcache cache;
 };
+
+/* ---- the cache shared across symbolizers ---------------------------- */
+
+#define BUILD_ID_MAX 32
+
+struct ts_sharedentry {
+	uint64_t rel;              /* pc - module start */
+	uint8_t bid[BUILD_ID_MAX];
+	uint8_t bidlen;            /* 0 = empty slot */
+	bool ret;                  /* is_return_addr */
+	struct ts_frame frame;     /* pc not meaningful: set per call */
+	int rc;
+};
+
+/* Its strings outlive every symbolizer (frames point at them), so they
+ * live as long as the process. The mutex: snapshot's prewarm thread may
+ * symbolize while the main thread does. */
+static struct {
+	pthread_mutex_t mu;
+	struct ts_sharedentry *slots;
+	size_t cap, used;
+	struct ts_strnode *strings;
+} shared = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 static char *debuginfo_path;
 
@@ -199,14 +227,14 @@ Dwfl *ts_symbolizer_dwfl(struct ts_symbolizer *s)
 
 /* Returns a copy of s owned by the cache, or NULL (s NULL or no memory).
  * Consecutive equal strings (module, file) are shared. */
-static const char *intern(struct ts_symcache *c, const char *s)
+static const char *intern(struct ts_strnode **list, const char *s)
 {
 	struct ts_strnode *n;
 	size_t len;
 
 	if (!s)
 		return NULL;
-	for (n = c->strings; n; n = n->next)
+	for (n = *list; n; n = n->next)
 		if (!strcmp(n->s, s))
 			return n->s;
 	len = strlen(s) + 1;
@@ -214,8 +242,8 @@ static const char *intern(struct ts_symcache *c, const char *s)
 	if (!n)
 		return NULL;
 	memcpy(n->s, s, len);
-	n->next = c->strings;
-	c->strings = n;
+	n->next = *list;
+	*list = n;
 	return n->s;
 }
 
@@ -283,10 +311,10 @@ static int lookup(Dwfl *dwfl, struct ts_symcache *c, uint64_t pc,
 	if (!mod)
 		return -ENOENT;
 	modname = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
-	out->module = intern(c, modname);
+	out->module = intern(&c->strings, modname);
 	sym = dwfl_module_addrinfo(mod, addr, &sym_off, &s, NULL, NULL, NULL);
 	if (sym) {
-		out->function = intern(c, ts_strip_symver(sym, name, sizeof(name)));
+		out->function = intern(&c->strings, ts_strip_symver(sym, name, sizeof(name)));
 		/* Offset of the pc itself, as debuggers print it. */
 		out->offset = sym_off + (pc - addr);
 	}
@@ -294,11 +322,130 @@ static int lookup(Dwfl *dwfl, struct ts_symcache *c, uint64_t pc,
 	if (line) {
 		file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
 		if (file) {
-			out->file = intern(c, file);
+			out->file = intern(&c->strings, file);
 			out->line = lineno;
 		}
 	}
 	return 0;
+}
+
+static uint64_t shared_hash(const uint8_t *bid, size_t len, uint64_t rel,
+			    bool ret)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ bid[i]) * 1099511628211ull;
+	return hash_key(h ^ (rel << 1 | ret));
+}
+
+static struct ts_sharedentry *shared_slot(const uint8_t *bid, size_t len,
+					  uint64_t rel, bool ret)
+{
+	size_t i = shared_hash(bid, len, rel, ret) & (shared.cap - 1);
+
+	while (shared.slots[i].bidlen &&
+	       !(shared.slots[i].bidlen == len && shared.slots[i].rel == rel &&
+		 shared.slots[i].ret == ret && !memcmp(shared.slots[i].bid, bid, len)))
+		i = (i + 1) & (shared.cap - 1);
+	return &shared.slots[i];
+}
+
+static int shared_grow(void)
+{
+	struct ts_sharedentry *old = shared.slots, *e;
+	size_t oldcap = shared.cap, i;
+	size_t cap = oldcap ? oldcap * 2 : 1024;
+
+	shared.slots = calloc(cap, sizeof(*shared.slots));
+	if (!shared.slots) {
+		shared.slots = old;
+		return -ENOMEM;
+	}
+	shared.cap = cap;
+	for (i = 0; i < oldcap; i++) {
+		if (!old[i].bidlen)
+			continue;
+		e = shared_slot(old[i].bid, old[i].bidlen, old[i].rel, old[i].ret);
+		*e = old[i];
+	}
+	free(old);
+	return 0;
+}
+
+/* The module at pc's build-id and pc's offset in it; false when libdw
+ * does not know the build-id (no ELF, no note): no sharing then. */
+static bool shared_key(Dwfl *dwfl, uint64_t pc, bool ret, const uint8_t **bid,
+		       int *len, uint64_t *rel)
+{
+	Dwfl_Module *mod = dwfl_addrmodule(dwfl, ret ? pc - 1 : pc);
+	Dwarf_Addr start, bias;
+	GElf_Addr vaddr;
+
+	if (!mod)
+		return false;
+	/* The build-id is known once the module's ELF is open, which
+	 * unwinding (its CFI) has done for every module of a stack. */
+	dwfl_module_getelf(mod, &bias);
+	*len = dwfl_module_build_id(mod, bid, &vaddr);
+	if (*len <= 0 || *len > BUILD_ID_MAX)
+		return false;
+	dwfl_module_info(mod, NULL, &start, NULL, NULL, NULL, NULL, NULL);
+	*rel = pc - start;
+	return true;
+}
+
+/* Makes f's strings the shared cache's, which outlive the symbolizer. */
+static void shared_intern(struct ts_frame *f)
+{
+	f->module = intern(&shared.strings, f->module);
+	f->function = intern(&shared.strings, f->function);
+	f->file = intern(&shared.strings, f->file);
+}
+
+/* pc through the shared cache: a hit costs no libdw lookup; a miss looks
+ * up, and stores the answer for the other processes. */
+static int lookup_shared(Dwfl *dwfl, struct ts_symcache *c, uint64_t pc,
+			 bool ret, struct ts_frame *out)
+{
+	struct ts_sharedentry *e;
+	const uint8_t *bid;
+	uint64_t rel;
+	int len, rc;
+
+	if (!shared_key(dwfl, pc, ret, &bid, &len, &rel))
+		return lookup(dwfl, c, pc, ret, out);
+	pthread_mutex_lock(&shared.mu);
+	if (shared.cap) {
+		e = shared_slot(bid, len, rel, ret);
+		if (e->bidlen) {
+			*out = e->frame;
+			out->pc = pc;
+			rc = e->rc;
+			pthread_mutex_unlock(&shared.mu);
+			return rc;
+		}
+	}
+	pthread_mutex_unlock(&shared.mu);
+	rc = lookup(dwfl, c, pc, ret, out);
+	pthread_mutex_lock(&shared.mu);
+	if ((shared.used + 1) * 2 > shared.cap && shared_grow()) {
+		pthread_mutex_unlock(&shared.mu);
+		return rc;            /* a valid answer, just not shared */
+	}
+	shared_intern(out);
+	e = shared_slot(bid, len, rel, ret);
+	if (!e->bidlen) {
+		memcpy(e->bid, bid, len);
+		e->bidlen = (uint8_t)len;
+		e->rel = rel;
+		e->ret = ret;
+		e->frame = *out;
+		e->rc = rc;
+		shared.used++;
+	}
+	pthread_mutex_unlock(&shared.mu);
+	return rc;
 }
 
 int ts_symbolize(struct ts_symbolizer *s, uint64_t pc, bool is_return_addr,
@@ -322,7 +469,7 @@ int ts_symbolize(struct ts_symbolizer *s, uint64_t pc, bool is_return_addr,
 		*out = e->frame;
 		return e->rc;
 	}
-	rc = lookup(s->dwfl, c, pc, is_return_addr, out);
+	rc = lookup_shared(s->dwfl, c, pc, is_return_addr, out);
 	if ((c->used + 1) * 2 > c->cap) {
 		if (grow(c))
 			return rc;    /* still a valid answer, just not cached */

@@ -26,8 +26,8 @@ FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
 # What each target links, besides its own file.
 FUZZ_UP      := $(patsubst %,src/uploadd/http/%.c,multipart validate)
 FUZZ_TS_PURE := $(patsubst %,src/threadview/%.c,classify waitgraph \
-                snapshot_model describe fdinfo syscalls \
-                output_text output_json output_folded recent) \
+                snapshot_model describe describe_peer fdinfo syscalls \
+                output_text output_json output_folded output_go recent) \
                 src/taskscope/snapshot/snapshot_decode.c $(COMMON_SRCS)
 FUZZ_TS_UNW  := $(patsubst %,src/threadview/%.c,unwind symbolize debuginfo elf_inflate)
 FUZZ_DW_LIBS := -ldw -lelf -lz
@@ -47,6 +47,10 @@ FUZZ_watch_event_SRCS     := $(FUZZ_TS_PURE) $(FUZZ_TS_UNW) \
                              watch_format watch_classify watch_threads \
                              watch_summary watch_resolve)
 FUZZ_watch_event_LIBS     := -ljansson $(FUZZ_DW_LIBS)
+FUZZ_xproc_SRCS           := $(FUZZ_TS_PURE) \
+                             $(patsubst %,src/taskscope/xproc/%.c,xproc_table \
+                             xproc_match xproc_threads)
+FUZZ_xproc_LIBS           := -ljansson
 
 fobj = $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(1))
 

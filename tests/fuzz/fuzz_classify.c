@@ -151,9 +151,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_graph(&s);
 	for (size_t i = 0; i < n; i++)
 		check_thread(&threads[i]);   /* with owner names filled in */
-	for (size_t c = 0; c < s.ncycles; c++)
-		free(s.cycles[c].tids);
-	free(s.cycles);
-	free(s.edges);
+	ts_waitgraph_free(&s);
 	return 0;
 }

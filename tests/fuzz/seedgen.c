@@ -461,6 +461,92 @@ static void seeds_unwind(void)
 	seeds_random("unwind", 4, 200, 7);
 }
 
+/* ---- the cross-process resolver ------------------------------------- */
+
+struct xrecs {
+	unsigned char b[8192];
+	size_t n;
+};
+
+static void xfile(struct xrecs *x, uint32_t pid, uint32_t fd, uint32_t kind,
+		  uint64_t obj, uint32_t mode, const char *comm)
+{
+	struct ts_xp_file f = { .rec_type = TS_XP_REC_FILE, .rec_len = sizeof(f),
+		.tgid = pid, .fd = fd, .obj = obj, .ino = obj & 0xffff,
+		.kind = kind, .f_mode = mode, .ns_tgid = pid, .pidns = 7 };
+
+	snprintf(f.comm, sizeof(f.comm), "%s", comm);
+	memcpy(x->b + x->n, &f, sizeof(f));
+	x->n += sizeof(f);
+}
+
+static struct ts_xp_sock *xsock(struct xrecs *x, uint64_t obj, uint64_t peer,
+				uint16_t family, uint16_t lport, uint16_t rport,
+				uint16_t state)
+{
+	struct ts_xp_sock s = { .rec_type = TS_XP_REC_SOCK, .rec_len = sizeof(s),
+		.obj = obj, .peer = peer, .ino = obj & 0xffff, .netns = 9,
+		.family = family, .sotype = 1, .protocol = family == 2 ? 6 : 0,
+		.state = state, .lport = lport, .rport = rport,
+		.laddr = { 127, 0, 0, 1 }, .raddr = { 127, 0, 0, 1 } };
+	struct ts_xp_sock *p = (struct ts_xp_sock *)(x->b + x->n);
+
+	memcpy(p, &s, sizeof(s));
+	x->n += sizeof(s);
+	return p;
+}
+
+static void xtask(struct xrecs *x, uint32_t pid, uint32_t tid, uint32_t state,
+		  int32_t nr, uint64_t fd, const char *comm)
+{
+	struct ts_xp_task t = { .rec_type = TS_XP_REC_TASK, .rec_len = sizeof(t),
+		.tid = tid, .tgid = pid, .state = state, .syscall_nr = nr,
+		.args = { fd }, .last_arrival_ns = 1000, .now_sched_ns = 9000,
+		.now_mono_ns = 8000 };
+
+	snprintf(t.comm, sizeof(t.comm), "%s", comm);
+	memcpy(x->b + x->n, &t, sizeof(t));
+	x->n += sizeof(t);
+}
+
+static void seeds_xproc(void)
+{
+	struct xrecs x = { .n = 0 };
+	struct ts_xp_sock *u;
+
+	/* A reader of a pipe whose writer sleeps; a TCP client of a stopped
+	 * server; a unix socket pair read from both ends (a cycle). */
+	xtask(&x, 100, 100, 1, 0, 3, "reader");
+	xtask(&x, 100, 101, 1, 45, 4, "client");
+	xtask(&x, 100, 102, 1, 0, 5, "pair-a");
+	xtask(&x, 200, 200, 1, 230, 0, "writer");
+	xtask(&x, 300, 300, 4, 232, 6, "server");
+	xtask(&x, 400, 400, 1, 0, 7, "pair-b");
+	xfile(&x, 100, 3, TS_XP_PIPE, 0x100, TS_XP_FMODE_READ, "reader");
+	xfile(&x, 200, 4, TS_XP_PIPE, 0x100, TS_XP_FMODE_WRITE, "writer");
+	xfile(&x, 100, 4, TS_XP_SOCKET, 0xa0, 3, "reader");
+	xfile(&x, 300, 8, TS_XP_SOCKET, 0xb0, 3, "server");
+	xfile(&x, 100, 5, TS_XP_SOCKET, 0xc0, 3, "reader");
+	xfile(&x, 400, 7, TS_XP_SOCKET, 0xd0, 3, "pair-b");
+	xsock(&x, 0xa0, 0, 2, 40000, 6379, 1);
+	xsock(&x, 0xb0, 0, 2, 6379, 40000, 1)->rx_queued = 27;
+	xsock(&x, 0xc0, 0xd0, 1, 0, 0, 1);
+	u = xsock(&x, 0xd0, 0xc0, 1, 0, 0, 1);
+	u->flags = TS_XP_F_PATH;
+	snprintf(u->path, sizeof(u->path), "/run/\xff\"x\".sock");
+	seed("xproc", "peers", x.b, x.n);
+	/* A connection still in a listener's queue. */
+	x.n = 0;
+	xtask(&x, 100, 100, 1, 0, 3, "client");
+	xtask(&x, 300, 300, 1, 43, 6, "server");
+	xfile(&x, 100, 3, TS_XP_SOCKET, 0xa0, 3, "client");
+	xfile(&x, 300, 6, TS_XP_SOCKET, 0xe0, 3, "server");
+	xsock(&x, 0xa0, 0, 2, 40000, 7000, 1);
+	xsock(&x, 0xb0, 0, 2, 7000, 40000, 1);
+	xsock(&x, 0xe0, 0, 2, 7000, 0, 10);
+	seed("xproc", "backlog", x.b, x.n);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -477,5 +563,6 @@ int main(int argc, char **argv)
 	seeds_watch();
 	seeds_random("classify", 8, 512, 1);
 	seeds_unwind();
+	seeds_xproc();
 	return 0;
 }

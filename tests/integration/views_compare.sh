@@ -35,7 +35,7 @@ expect_exit 3 "process 999999999 does not exist" -p 999999999 --debug-url http:/
 start_redis
 start_uploadd
 dbg=http://127.0.0.1:$UPLOADD_DEBUG_PORT
-expect_exit 1 "cannot read /healthz from http://127.0.0.1:1/healthz" -p "$UPLOADD_PID" --debug-url http://127.0.0.1:1
+expect_exit 1 "cannot read /metrics from http://127.0.0.1:1/metrics" -p "$UPLOADD_PID" --debug-url http://127.0.0.1:1
 
 [ "$(id -u)" -eq 0 ] || { echo "PASS (the capture checks need root for taskscope)"; exit 0; }
 require_bpf

@@ -11,8 +11,10 @@
 #include <cmocka.h>
 
 #include "threadview/describe.h"
+#include "threadview/describe_peer.h"
 #include "threadview/fdinfo.h"
 #include "threadview/output.h"
+#include "threadview/waitgraph.h"
 
 static struct ts_frame waiter_frames[] = {
 	{ 0x7f0000001000, "__GI___lll_lock_wait", 0x2b,
@@ -143,7 +145,8 @@ static void test_text_go_style(void **state)
 	(void)state;
 	make_snapshot(&s, t);
 	s.edges = calloc(1, sizeof(*s.edges));
-	s.edges[0] = (struct ts_wait_edge){ 4242, 4240, TS_BLOCK_MUTEX, 0x7f00deadbe00 };
+	s.edges[0] = (struct ts_wait_edge){ .waiter = 4242, .holder = 4240,
+		.kind = TS_BLOCK_MUTEX, .object = 0x7f00deadbe00 };
 	s.nedges = 1;
 	out = render(ts_output_text, &s);
 	assert_non_null(strstr(out,
@@ -211,6 +214,107 @@ static void test_json_fields(void **state)
 	free(out);
 }
 
+/* up-conn (4243) reads Redis's socket; redis-server (300) is stopped:
+ * its thread comes from the resolver as s.others. */
+static void test_peer_text_and_json(void **state)
+{
+	struct ts_snapshot s;
+	struct ts_thread t[3], redis;
+	struct ts_peer *p = calloc(1, sizeof(*p));
+	char *out;
+
+	(void)state;
+	make_snapshot(&s, t);
+	assert_non_null(p);
+	p->via = TS_VIA_TCP;
+	strcpy(p->where, "127.0.0.1:6379");
+	p->queues_known = true;
+	p->rx_queued = 57;
+	p->procs = calloc(1, sizeof(*p->procs));
+	p->procs[0] = (struct ts_peer_proc){ .pid = 300, .comm = "redis-server",
+		.fd = 8, .ns_pid = 300, .ntids = 1 };
+	p->procs[0].tids = malloc(sizeof(pid_t));
+	p->procs[0].tids[0] = 300;
+	p->nprocs = 1;
+	p->next_tid = 300;
+	t[2].blocked.peer = p;
+	t[2].blocked.fdi.rx_queued = 0;
+	redis = (struct ts_thread){ .tid = 300, .pid = 300, .name = "redis-server",
+		.state = TS_STATE_STOPPED, .syscall_nr = 232, .cpu = 1,
+		.off_cpu_known = true, .off_cpu_ns = 1100000000ull };
+	redis.blocked = (struct ts_blocked){ .kind = TS_BLOCK_EPOLL, .fd = 5,
+		.remaining_ns = -1, .timeout_ms = -1 };
+	s.others = &redis;
+	s.nothers = 1;
+	s.xproc = true;
+	assert_int_equal(ts_waitgraph_build(&s), 0);
+	out = render(ts_output_text, &s);
+	assert_non_null(strstr(out,
+		"thread 4243 \"up-conn\" [recvfrom fd 7, tcp 127.0.0.1:40000 -> "
+		"127.0.0.1:6379, 0 B queued, 150ms]:\n"
+		"    other end: redis-server 300 (fd 8); 57 B sent, unread there\n"
+		"      300 \"redis-server\" stopped in epoll_wait fd 5, 1.1s\n"
+		"    holder_wait+0x10"));
+	assert_non_null(strstr(out, "wait-for chains:\n"
+		"  4243 \"up-conn\" (uploadd 4240) -> (tcp) -> 300 \"redis-server\" "
+		"(redis-server 300) -> (stopped in epoll_wait fd 5, 1.1s)\n"));
+	/* Redis's thread is context, never listed as uploadd's. */
+	assert_null(strstr(out, "thread 300 "));
+	free(out);
+	out = render(ts_output_json, &s);
+	assert_non_null(strstr(out, "\"peer\":{\"via\":\"tcp\",\"address\":"
+				    "\"127.0.0.1:6379\",\"remote\":false"));
+	assert_non_null(strstr(out, "\"rx_queued\":57,\"tx_queued\":0,"
+				    "\"pipe_bytes\":null,\"queues\":\"57 B sent, "
+				    "unread there\",\"next_tid\":300"));
+	assert_non_null(strstr(out, "\"processes\":[{\"pid\":300,\"comm\":"
+				    "\"redis-server\",\"fd\":8,\"state\":\"stopped\""));
+	assert_non_null(strstr(out, "\"threads\":[{\"tid\":300,\"name\":"
+				    "\"redis-server\",\"state\":\"stopped\","
+				    "\"blocked_kind\":\"epoll\",\"doing\":"
+				    "\"stopped in epoll_wait fd 5, 1.1s\""));
+	assert_non_null(strstr(out, "\"waiter\":4243,\"holder\":300,\"kind\":"
+				    "\"read\",\"object\":\"0x7\",\"waiter_pid\":4240,"
+				    "\"holder_pid\":300,\"via\":\"tcp\""));
+	assert_non_null(strstr(out, "\"chains\":[{\"tids\":[4243,300],\"pids\":"
+				    "[4240,300],\"crosses_processes\":true,"
+				    "\"into_deadlock\":false,\"end_state\":\"stopped\""));
+	free(out);
+	ts_peer_free(p);
+	ts_waitgraph_free(&s);
+}
+
+/* The wording of queues on either side and of a peer held by nobody. */
+static void test_peer_wording(void **state)
+{
+	struct ts_thread t = { .tid = 1, .pid = 1, .syscall_nr = 1 };
+	struct ts_peer p = { .via = TS_VIA_PIPE, .pipe = true, .pipe_bytes = 65536 };
+	char b[256];
+
+	(void)state;
+	t.blocked = (struct ts_blocked){ .kind = TS_BLOCK_WRITE, .fd = 4,
+		.peer = &p };
+	assert_string_equal(ts_describe_queues(&t, b, sizeof(b)),
+			    "pipe holds 65536 B, unread");
+	t.blocked.kind = TS_BLOCK_READ;
+	p.pipe_bytes = 0;
+	assert_string_equal(ts_describe_queues(&t, b, sizeof(b)),
+			    "pipe empty: nothing written");
+	p = (struct ts_peer){ .via = TS_VIA_TCP, .remote = true,
+		.where = "10.0.0.5:6379" };
+	assert_string_equal(ts_describe_peer(&t, b, sizeof(b)),
+		"other end: 10.0.0.5:6379, held by no process on this machine");
+	struct ts_peer_proc pp = { .pid = 4711, .comm = "nginx", .fd = 9,
+		.ns_pid = 1, .other_pidns = true, .other_netns = true };
+	assert_string_equal(ts_describe_peer_proc(&pp, b, sizeof(b)),
+		"nginx 4711 (fd 9; pid 1 in its pid namespace; socket in another "
+		"network namespace)");
+	t.state = TS_STATE_STOPPED;
+	t.blocked = (struct ts_blocked){ .kind = TS_BLOCK_EPOLL, .fd = 5 };
+	assert_string_equal(ts_describe_blocked(&t, b, sizeof(b)),
+			    "stopped in epoll_wait fd 5");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,6 +324,8 @@ int main(void)
 		cmocka_unit_test(test_text_go_style),
 		cmocka_unit_test(test_folded_merges_and_escapes),
 		cmocka_unit_test(test_json_fields),
+		cmocka_unit_test(test_peer_text_and_json),
+		cmocka_unit_test(test_peer_wording),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -141,6 +141,35 @@ static void test_symbolize_function_and_line(void **state)
 	ts_unwinder_free(u);
 }
 
+/* A second session on the same modules (another process mapping the same
+ * libc, as with snapshot --all) answers from the cache shared across
+ * symbolizers: the same frame, its strings the very same (no second libdw
+ * lookup), valid after the first session is gone; and the pc is this
+ * session's. */
+static void test_symbolize_shared_across_sessions(void **state)
+{
+	struct ts_unwinder *a = ts_unwinder_new(getpid()), *b;
+	uint64_t pc = (uint64_t)(uintptr_t)&getpid;
+	struct ts_frame fa, fb;
+
+	(void)state;
+	assert_non_null(a);
+	assert_int_equal(ts_symbolize(ts_unwinder_symbolizer(a), pc, false, &fa), 0);
+	b = ts_unwinder_new(getpid());
+	assert_non_null(b);
+	assert_int_equal(ts_symbolize(ts_unwinder_symbolizer(b), pc, false, &fb), 0);
+	/* Both alive: equal pointers can only be shared strings. */
+	assert_ptr_equal(fb.function, fa.function);
+	assert_ptr_equal(fb.module, fa.module);
+	assert_int_equal(fb.offset, fa.offset);
+	assert_int_equal(fb.pc, pc);
+	ts_unwinder_free(a);
+	/* Still valid without the first session (ASan would see otherwise). */
+	assert_non_null(strstr(fb.module, "libc.so"));
+	assert_true(fb.function[0] != '\0');
+	ts_unwinder_free(b);
+}
+
 static void test_strip_symver(void **state)
 {
 	char b[32];
@@ -158,6 +187,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unwind_copied_stack),
 		cmocka_unit_test(test_unwind_window_no_wrap),
+		cmocka_unit_test(test_symbolize_shared_across_sessions),
 		cmocka_unit_test(test_symbolize_function_and_line),
 		cmocka_unit_test(test_strip_symver),
 	};

@@ -205,6 +205,65 @@ static void test_socket_read(void **state)
 	free(js);
 }
 
+/* A pipe read woken by a thread of another process names that process;
+ * a stuck read carries its chain across processes. */
+static void test_cross_process_waker_and_chain(void **state)
+{
+	struct wev_chain chain = { .n = 2, .tids = { 4242, 5001 },
+		.pids = { PID, 5001 }, .end_state = "stopped",
+		.end = "stopped in epoll_wait fd 5, 2.0s",
+		.text = "4242 \"up-write\" (uploadd 4240) -> (pipe) -> 5001 "
+			"\"writer\" (writer 5001) -> (stopped in epoll_wait fd 5, 2.0s)" };
+	struct wev_view v = { 0 };
+	struct wev ev;
+	char *text, *js;
+	json_t *j, *wb, *c;
+
+	(void)state;
+	mutex_wait(&ev);
+	ev.wait.w.syscall = 0;             /* read */
+	ev.wait.w.cls = TS_WAIT_READ;
+	ev.wait.w.obj = 3;
+	ev.wait.w.flags = TS_WAIT_F_FD | TS_WAIT_F_WAKER;
+	ev.wait.w.fd.type = TS_FD_PIPE;
+	ev.wait.w.fd.ino = 77;
+	ev.wait.w.waker_tid = 5001;
+	ev.wait.w.waker_tgid = 5001;
+	strcpy(ev.wait.waker_name, "writer");
+	v.ev = &ev;
+	v.waker_process = "writer";
+	watch_classify_wait(&v, NULL, 0, NULL);
+	text = render(watch_print_text, &v);
+	assert_non_null(strstr(text, "on read fd 3, pipe:[77]; woken by 5001 "
+				     "\"writer\" of writer 5001\n"));
+	free(text);
+	js = render(watch_print_json, &v);
+	j = parse(js);
+	wb = json_object_get(j, "woken_by");
+	assert_true(json_is_true(json_object_get(wb, "other_process")));
+	assert_string_equal(json_string_value(json_object_get(wb, "process")), "writer");
+	json_decref(j);
+	free(js);
+	/* The same wait, stuck. */
+	ev.type = TS_WEV_STUCK;
+	ev.wait.w.flags &= ~TS_WAIT_F_WAKER;
+	v.chain = &chain;
+	text = render(watch_print_text, &v);
+	assert_non_null(strstr(text, "\n                 chain: 4242 \"up-write\" "
+				     "(uploadd 4240) -> (pipe) -> 5001"));
+	free(text);
+	js = render(watch_print_json, &v);
+	j = parse(js);
+	c = json_object_get(j, "chain");
+	assert_non_null(c);
+	assert_int_equal(json_array_size(json_object_get(c, "tids")), 2);
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(c, "pids"), 1)), 5001);
+	assert_string_equal(json_string_value(json_object_get(c, "end_state")), "stopped");
+	assert_true(json_is_false(json_object_get(c, "deadlock")));
+	json_decref(j);
+	free(js);
+}
+
 static void test_lifecycle_lines(void **state)
 {
 	struct wev_view v = { 0 };
@@ -337,6 +396,7 @@ int main(void)
 		cmocka_unit_test(test_mutex_from_ip_and_waker),
 		cmocka_unit_test(test_io_completion_waker),
 		cmocka_unit_test(test_join_by_exiting_waker),
+		cmocka_unit_test(test_cross_process_waker_and_chain),
 		cmocka_unit_test(test_socket_read),
 		cmocka_unit_test(test_lifecycle_lines),
 		cmocka_unit_test(test_summary),

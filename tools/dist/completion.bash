@@ -17,6 +17,7 @@ _taskscope_global_opts='-v --verbose -h --help -V --version'
 _taskscope_commands='snapshot watch'
 _taskscope_snapshot_opts='-p --pid --comm --all --json --folded
 	--kernel-stacks --stack-size -o --output --recent --pprof --no-goroutines
+	--no-peers
 	-h --help'
 _taskscope_watch_opts='-p --pid --comm -d --duration --min-block --stuck
 	--stacks --json --trace --pprof --recorder --ring-mb -q --quiet

@@ -174,6 +174,15 @@ def slow_redis(out, capture, redis_port):
           f"-> {fd['peer']} (Redis is port {redis_port}), off CPU "
           f"{fmt_ns(blocked.get('off_cpu_ns'))}")
     print(f"                stack: {' < '.join(app_functions(blocked)[:5])}")
+    peer = blocked["blocked_on"].get("peer") or {}
+    procs = peer.get("processes") or []
+    if procs:
+        print(f"                other end: {procs[0]['comm']} {procs[0]['pid']}, "
+              f"{procs[0]['state']}; {peer.get('queues')}")
+    chain = next((c for c in kern.get("chains") or []
+                  if c["tids"][0] == blocked["tid"]), None)
+    if chain:
+        print(f"                chain: {chain['text']}")
     if p:
         print(f"  process says: {process_line(p)}")
         print("                (no peer, no duration: a thread in read(2) "
@@ -182,7 +191,11 @@ def slow_redis(out, capture, redis_port):
                peer=fd.get("peer"), peer_port=fd.get("peer_port"),
                kernel_stack=functions(blocked),
                process_stack=functions(p) if p else None,
-               off_cpu_ns=blocked.get("off_cpu_ns"))
+               off_cpu_ns=blocked.get("off_cpu_ns"),
+               peer_pid=procs[0]["pid"] if procs else None,
+               peer_comm=procs[0]["comm"] if procs else None,
+               peer_state=procs[0]["state"] if procs else None,
+               chain=chain)
     update_result(out, **res)
 
 

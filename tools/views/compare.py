@@ -66,7 +66,37 @@ def compare_thread(p, k, names, skew_ms):
             detail = f"only the kernel knows {how_long}" if how_long else ""
         if detail:
             diffs.append({"kind": "kernel_only", "detail": detail})
+        peer = b.get("peer")
+        if peer:
+            diffs.append({"kind": "kernel_peer", "detail":
+                          "only the kernel knows who holds the other end: "
+                          + describe_peer(peer)})
     return diffs
+
+
+def describe_peer(peer):
+    """'redis-server 15801, stopped; 57 B sent, unread there' from a
+    blocked_on.peer (docs/taskscope-snapshot.md)."""
+    procs = peer.get("processes") or []
+    if peer.get("remote"):
+        who = f"{peer.get('address')}, no process on this machine"
+    elif not procs:
+        who = f"{peer.get('address')}, no process"
+    else:
+        p = procs[0]
+        who = f"{p['comm']} {p['pid']}, {p['state']}"
+        if peer.get("not_accepted"):
+            who = f"{p['comm']} {p['pid']} has not accepted it yet"
+        if len(procs) > 1:
+            who += f" (and {len(procs) - 1} more)"
+    q = peer.get("queues")
+    return who + (f"; {q}" if q else "")
+
+
+def chains(snap):
+    """The kernel's wait-for chains that cross processes, one line each."""
+    return [c["text"] for c in snap.get("chains") or []
+            if c.get("crosses_processes")]
 
 
 def watch_threads(events):

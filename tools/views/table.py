@@ -1,11 +1,13 @@
 """compare-views' text output: one table, a row per thread (what the
-process says, what the kernel says), the differences under each row, then
-the threads only watch saw."""
+process says, what the kernel says), the differences under each row, the
+wait-for chains that leave the process, then the threads only watch
+saw."""
 
 from views.describe import fmt_ns
 
 
-def print_table(out, pid, rows, watch_only, skew_ms, watch_summary):
+def print_table(out, pid, rows, watch_only, skew_ms, watch_summary,
+                chains=()):
     w = out.write
     w(f"compare-views: uploadd {pid}: in-process dump (/debug/threads) vs kernel "
       f"(taskscope snapshot),\ncaptured {skew_ms:.1f} ms apart\n\n")
@@ -22,6 +24,10 @@ def print_table(out, pid, rows, watch_only, skew_ms, watch_summary):
               f"{'at ' + kat if kat else ''}\n")
         for d in r["differences"]:
             w(f"{'':<7} ! {d['detail']}\n")
+    if chains:
+        w("\nWait-for chains across processes (only the kernel sees them):\n")
+        for c in chains:
+            w(f"  {c}\n")
     if watch_only is not None and watch_summary is not None and not watch_only:
         w(f"\nOnly watch saw: no thread lived and ended inside the "
           f"{fmt_ns(watch_summary.get('duration_ns'))} window (lost "

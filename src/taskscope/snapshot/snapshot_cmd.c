@@ -22,6 +22,7 @@
 #include "taskscope/snapshot/snapshot_build.h"
 #include "taskscope/snapshot/snapshot_collect.h"
 #include "taskscope/snapshot/snapshot_prewarm.h"
+#include "taskscope/xproc/xproc_resolve.h"
 #include "threadview/debuginfo.h"
 #include "threadview/output.h"
 #include "threadview/pprof.h"
@@ -35,6 +36,7 @@ struct snap_args {
 	const char *comm;
 	bool all;
 	bool kernel_stacks;
+	bool no_peers;             /* --no-peers: skip the resolver */
 	enum snap_format format;
 	uint32_t stack_size;
 	const char *output;        /* -o FILE, NULL = stdout */
@@ -71,6 +73,11 @@ void cmd_snapshot_help(FILE *out)
 		"      --recent D       also the threads that exited within D (e.g.\n"
 		"                       5s), marked exited, from the flight recorder\n"
 		"                       of a running `taskscope watch` on the process\n"
+		"      --no-peers       do not look for the other end of sockets and\n"
+		"                       pipes (by default a thread blocked on one\n"
+		"                       names the process holding the other end,\n"
+		"                       what its threads do, and the wait-for chain\n"
+		"                       across processes)\n"
 		"      --pprof FILE     also write a goroutine-style pprof profile\n"
 		"                       (gzipped protobuf, atomically): one sample\n"
 		"                       per thread, labelled with its name, state\n"
@@ -103,7 +110,8 @@ static int usage_error(const char *msg, const char *arg)
 static int parse_args(int argc, char **argv, struct snap_args *a, bool *help)
 {
 	enum { OPT_COMM = 256, OPT_ALL, OPT_JSON, OPT_FOLDED, OPT_KSTACKS,
-	       OPT_STACK_SIZE, OPT_RECENT, OPT_PPROF, OPT_NO_GO };
+	       OPT_STACK_SIZE, OPT_RECENT, OPT_PPROF, OPT_NO_GO,
+	       OPT_NO_PEERS };
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "comm", required_argument, NULL, OPT_COMM },
@@ -116,6 +124,7 @@ static int parse_args(int argc, char **argv, struct snap_args *a, bool *help)
 		{ "recent", required_argument, NULL, OPT_RECENT },
 		{ "pprof", required_argument, NULL, OPT_PPROF },
 		{ "no-goroutines", no_argument, NULL, OPT_NO_GO },
+		{ "no-peers", no_argument, NULL, OPT_NO_PEERS },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -168,6 +177,9 @@ static int parse_args(int argc, char **argv, struct snap_args *a, bool *help)
 			break;
 		case OPT_NO_GO:
 			a->no_goroutines = true;
+			break;
+		case OPT_NO_PEERS:
+			a->no_peers = true;
 			break;
 		case OPT_PPROF:
 			if (!optarg[0])
@@ -261,6 +273,31 @@ static int render(const struct snap_args *a, const struct ts_snapshot *s)
 	return rc;
 }
 
+/* Names the other end of every socket and pipe a thread waits on (the
+ * cross-process resolver, taskscope/xproc/). A failure costs the peers,
+ * never the snapshot: it is said on stderr. */
+static void resolve_peers(struct ts_xp_opener *o, struct ts_snapshot *s)
+{
+	struct ts_xp_session *x = ts_xp_open_finish(o);
+	struct ts_xp_stats st;
+	int err;
+
+	if (!x) {
+		log_warn("cross-process peers not resolved: cannot load the "
+			 "xproc iterators (bpf/xproc.bpf.c): %s (taskscope -vv "
+			 "shows the verifier log)", strerror(errno));
+		return;
+	}
+	err = ts_xproc_resolve(x, s, &st);
+	if (err)
+		log_warn("cross-process peers not resolved: %s", strerror(-err));
+	log_debug(1, "xproc: load %.1f ms, pass %.1f ms, match %.1f ms; %zu "
+		  "files, %zu sockets, %zu tasks; %zu peers, %zu other "
+		  "processes", st.load_ms, st.pass_ms, st.match_ms, st.files,
+		  st.socks, st.tasks, st.peers, st.procs);
+	ts_xp_close(x);
+}
+
 /* Keeps inflated copies of compressed debug files (debuginfo.h): libc's
  * DWARF alone takes ~60 ms of CPU to inflate, on every run without it. */
 static void use_debug_cache(void)
@@ -280,6 +317,7 @@ static void use_debug_cache(void)
 int cmd_snapshot(int argc, char **argv)
 {
 	struct ts_prewarm *pw;
+	struct ts_xp_opener *xo = NULL;
 	struct snap_args a = { 0 };
 	struct ts_target target = { 0 };
 	struct ts_collect_opts co = { 0 };
@@ -315,9 +353,13 @@ int cmd_snapshot(int argc, char **argv)
 	co.kernel_stacks = a.kernel_stacks;
 	co.stack_max = a.stack_size;
 	pw = ts_prewarm_start(target.pid);
+	/* The resolver's iterators load on a helper thread meanwhile. */
+	if (!a.no_peers)
+		xo = ts_xp_open_start();
 	rc = ts_snapshot_collect(&co, &raw);
 	if (rc) {
 		ts_unwinder_free(ts_prewarm_finish(pw));
+		ts_xp_open_discard(xo);
 		return rc;
 	}
 	s.pid = target.pid;
@@ -325,6 +367,7 @@ int cmd_snapshot(int argc, char **argv)
 	if (!a.all && raw.len == 0) {
 		ts_collect_result_free(&raw);
 		ts_unwinder_free(ts_prewarm_finish(pw));
+		ts_xp_open_discard(xo);
 		if (ts_pid_alive(target.pid)) {
 			log_err("the task iterator saw no thread of process %d "
 				"although it exists (is it in another pid "
@@ -346,6 +389,11 @@ int cmd_snapshot(int argc, char **argv)
 		goto free_raw;
 	}
 	ts_phase_mark(&ph, "build");
+	if (!a.no_peers) {
+		resolve_peers(xo, &s);
+		xo = NULL;
+		ts_phase_mark(&ph, "xproc");
+	}
 	log_debug(1, "snapshot: %zu threads, %zu bytes of records, load %.1f "
 		  "ms, pass %.1f ms, unwind %.1f ms", s.nthreads, raw.len,
 		  raw.load_ms, raw.pass_ms, s.unwind_ms);
@@ -368,6 +416,7 @@ free_go:
 	ts_recorder_free(&recent);
 	ts_snapshot_builder_free(b);
 free_raw:
+	ts_xp_open_discard(xo);
 	ts_snapshot_free(&s);
 	ts_collect_result_free(&raw);
 	if (b)

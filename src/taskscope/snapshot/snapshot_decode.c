@@ -5,14 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TS_TASK_INTERRUPTIBLE   0x1
-#define TS_TASK_UNINTERRUPTIBLE 0x2
-#define TS_TASK_STOPPED         0x4
-#define TS_TASK_TRACED          0x8
-#define TS_TASK_NOLOAD          0x400
-#define TS_EXIT_DEAD            0x10
-#define TS_EXIT_ZOMBIE          0x20
-
 int ts_decode_records(const unsigned char *buf, size_t len,
 		      const struct ts_snap_thread ***recs, size_t *n)
 {
@@ -79,24 +71,7 @@ int64_t ts_sched_clock_offset(const struct ts_snap_thread *const *recs,
 enum ts_sched_state ts_decode_state(uint32_t state, uint32_t exit_state,
 				    bool on_cpu)
 {
-	if (exit_state & TS_EXIT_DEAD)
-		return TS_STATE_DEAD;
-	if (exit_state & TS_EXIT_ZOMBIE)
-		return TS_STATE_ZOMBIE;
-	if (state == 0)
-		return on_cpu ? TS_STATE_RUNNING : TS_STATE_RUNNABLE;
-	if (state & TS_TASK_TRACED)
-		return TS_STATE_TRACED;
-	if (state & TS_TASK_STOPPED)
-		return TS_STATE_STOPPED;
-	if ((state & (TS_TASK_UNINTERRUPTIBLE | TS_TASK_NOLOAD)) ==
-	    (TS_TASK_UNINTERRUPTIBLE | TS_TASK_NOLOAD))
-		return TS_STATE_IDLE;
-	if (state & TS_TASK_UNINTERRUPTIBLE)
-		return TS_STATE_UNINTERRUPTIBLE;
-	if (state & TS_TASK_INTERRUPTIBLE)
-		return TS_STATE_SLEEPING;
-	return TS_STATE_UNKNOWN;
+	return ts_task_state(state, exit_state, on_cpu);
 }
 
 /* Off-CPU time: from when the thread last left the CPU (it arrived at

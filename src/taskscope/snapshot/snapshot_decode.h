@@ -31,7 +31,8 @@ const void *ts_rec_ustack(const struct ts_snap_thread *r);
 int64_t ts_sched_clock_offset(const struct ts_snap_thread *const *recs,
 			      size_t n);
 
-/* Scheduler state from task->__state, exit_state and on_cpu. */
+/* Scheduler state from task->__state, exit_state and on_cpu (the model's
+ * ts_task_state, kept under this name for the decoder's callers). */
 enum ts_sched_state ts_decode_state(uint32_t state, uint32_t exit_state,
 				    bool on_cpu);
 

@@ -23,6 +23,7 @@
 #include "taskscope/watch/trace_json.h"
 #include "taskscope/watch/watch_bpf.h"
 #include "taskscope/watch/watch_format.h"
+#include "taskscope/watch/watch_chain.h"
 #include "taskscope/watch/watch_opts.h"
 #include "taskscope/watch/watch_resolve.h"
 #include "taskscope/watch/watch_summary.h"
@@ -36,6 +37,7 @@ struct watch_session {
 	struct ts_target target;
 	struct wthreads threads;
 	struct watch_resolver *res;
+	struct watch_chains *chains; /* --stuck: chains across processes */
 	struct trace_json *trace;
 	struct ts_pprof *pprof;      /* --pprof, or NULL */
 	struct ts_go_watch *go;      /* a Go program's goroutines, or NULL */
@@ -99,6 +101,7 @@ static void trace_event(struct watch_session *s, const struct wev_view *v)
 static int on_record(void *ctx, const void *data, size_t size)
 {
 	struct watch_session *s = ctx;
+	struct wev_chain chain;
 	struct wev_view v;
 	struct wev ev;
 
@@ -108,6 +111,9 @@ static int on_record(void *ctx, const void *data, size_t size)
 	}
 	s->events++;
 	watch_resolve(s->res, &ev, &v);
+	if (s->chains && !s->o.quiet && watch_chain_wanted(&v) &&
+	    !watch_chain_of(s->chains, &v, &chain))
+		v.chain = &chain;
 	if (ev.type == TS_WEV_EXIT && (ev.exit.flags & TS_WEXIT_F_GROUP_DEAD))
 		s->target_exited = true;
 	if (s->trace)
@@ -344,6 +350,8 @@ static int run(struct watch_session *s)
 	int rc;
 
 	s->res = watch_resolver_new(s->target.pid, 0, &s->threads);
+	if (s->o.stuck_ns)
+		s->chains = watch_chains_new();
 	if (s->o.pprof_path)
 		s->pprof = ts_pprof_watch_new(s->target.pid);
 	if (!s->res || (s->o.pprof_path && !s->pprof)) {
@@ -444,6 +452,7 @@ int cmd_watch(int argc, char **argv)
 	}
 	ts_pprof_free(s.pprof);
 	watch_resolver_free(s.res);
+	watch_chains_free(s.chains);
 	wthreads_free(&s.threads);
 	return rc;
 }

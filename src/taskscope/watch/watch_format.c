@@ -46,10 +46,16 @@ static bool woken_by_io_completion(const struct ts_wait *w, pid_t pid)
 	return storage;
 }
 
-/* "; woken by 4242 "ping" (futex wake)" for a wait, or "". */
-static const char *waker_text(const struct ts_wait *w, pid_t pid,
-			      const char *name, char *buf, size_t len)
+/* "; woken by 4242 "ping" (futex wake)" for a wait, or "": a waker in
+ * another process is named with it, "woken by 4731 "xp-writer" of
+ * xp-writer 4731". */
+static const char *waker_text(const struct wev_view *v, char *buf, size_t len)
 {
+	const struct ts_wait *w = &v->ev->wait.w;
+	pid_t pid = v->ev->pid;
+	const char *name = v->ev->wait.waker_name;
+	char proc[64] = "";
+
 	if (!(w->flags & TS_WAIT_F_WAKER))
 		snprintf(buf, len, "%s", "");
 	else if (woken_by_io_completion(w, pid))
@@ -60,9 +66,14 @@ static const char *waker_text(const struct ts_wait *w, pid_t pid,
 	else if (w->flags & TS_WAIT_F_WAKER_IRQ)
 		snprintf(buf, len, "; woken in an interrupt on %u \"%s\"",
 			 w->waker_tid, name);
-	else
-		snprintf(buf, len, "; woken by %u \"%s\"%s", w->waker_tid, name,
-			 w->flags & TS_WAIT_F_WAKER_FUTEX ? " (futex wake)" : "");
+	else {
+		if (w->waker_tgid != (uint32_t)pid)
+			snprintf(proc, sizeof(proc), " of %s %u",
+				 v->waker_process ? v->waker_process : "process",
+				 w->waker_tgid);
+		snprintf(buf, len, "; woken by %u \"%s\"%s%s", w->waker_tid, name,
+			 proc, w->flags & TS_WAIT_F_WAKER_FUTEX ? " (futex wake)" : "");
+	}
 	return buf;
 }
 
@@ -70,7 +81,7 @@ static void print_wait_text(FILE *f, const struct wev_view *v)
 {
 	const struct wev *ev = v->ev;
 	const struct ts_wait *w = &ev->wait.w;
-	char d[32], wk[96], bytes[32] = "", fr[512];
+	char d[32], wk[160], bytes[32] = "", fr[512];
 	int i;
 
 	ts_format_duration(wev_wait_ns(w), d, sizeof(d));
@@ -83,8 +94,10 @@ static void print_wait_text(FILE *f, const struct wev_view *v)
 	else
 		fprintf(f, "wait   %6d %-16s %s on %s%s%s\n", ev->tid, ev->name,
 			d, v->what, bytes,
-			waker_text(w, ev->pid, ev->wait.waker_name, wk,
-				   sizeof(wk)));
+			waker_text(v, wk, sizeof(wk)));
+	if (v->chain)
+		fprintf(f, "%13s    %s: %s\n", "", v->chain->deadlock ?
+			"deadlock" : "chain", v->chain->text);
 	for (i = 0; i < v->nframes; i++)
 		fprintf(f, "%13s    %s\n", "",
 			ts_describe_frame(&v->frames[i], NULL, fr, sizeof(fr)));
@@ -197,6 +210,30 @@ static void json_object_of_wait(struct json_writer *w, const struct wev_view *v)
 	json_object_end(w);
 }
 
+/* "chain": where a stuck wait leads across processes. */
+static void json_chain(struct json_writer *w, const struct wev_chain *c)
+{
+	size_t i;
+
+	json_key(w, "chain");
+	json_object_begin(w);
+	json_key(w, "tids");
+	json_array_begin(w);
+	for (i = 0; i < c->n; i++)
+		json_int(w, c->tids[i]);
+	json_array_end(w);
+	json_key(w, "pids");
+	json_array_begin(w);
+	for (i = 0; i < c->n; i++)
+		json_int(w, c->pids[i]);
+	json_array_end(w);
+	json_kv_bool(w, "deadlock", c->deadlock);
+	json_kv_string(w, "end_state", c->end_state);
+	json_kv_string(w, "end", c->end);
+	json_kv_string(w, "text", c->text);
+	json_object_end(w);
+}
+
 static void json_wait(struct json_writer *w, const struct wev_view *v)
 {
 	const struct wev *ev = v->ev;
@@ -215,6 +252,10 @@ static void json_wait(struct json_writer *w, const struct wev_view *v)
 			json_kv_int(w, "tid", wt->waker_tid);
 			json_kv_int(w, "pid", wt->waker_tgid);
 			json_kv_string(w, "name", ev->wait.waker_name);
+			json_kv_bool(w, "other_process",
+				     wt->waker_tgid != (uint32_t)ev->pid);
+			if (v->waker_process)
+				json_kv_string(w, "process", v->waker_process);
 		}
 		json_kv_string(w, "via",
 			       woken_by_io_completion(wt, ev->pid) ? "io_completion" :
@@ -223,6 +264,8 @@ static void json_wait(struct json_writer *w, const struct wev_view *v)
 			       "wakeup");
 		json_object_end(w);
 	}
+	if (v->chain)
+		json_chain(w, v->chain);
 	if (wt->flags & TS_WAIT_F_STACK)
 		json_frames(w, v);
 }

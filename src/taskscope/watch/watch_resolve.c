@@ -2,6 +2,7 @@
 #include "taskscope/watch/watch_resolve.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,12 @@
 #include "threadview/unwind.h"
 
 #define MAX_FRAMES 64
+#define PROC_NAMES 32               /* waker processes remembered */
+
+struct proc_name {
+	pid_t pid;
+	char name[TS_COMM_LEN];
+};
 
 struct watch_resolver {
 	struct ts_unwinder *u;       /* NULL: no symbols */
@@ -17,6 +24,8 @@ struct watch_resolver {
 	uint64_t t0_ns;
 	uint64_t pcs[MAX_FRAMES];
 	struct ts_frame frames[MAX_FRAMES];
+	struct proc_name procs[PROC_NAMES];   /* round-robin */
+	unsigned int next_proc;
 };
 
 struct watch_resolver *watch_resolver_new(pid_t pid, uint64_t t0_ns,
@@ -53,6 +62,34 @@ static const char *symbol(struct watch_resolver *r, uint64_t pc)
 	if (!r->u || !pc || ts_symbolize(ts_unwinder_symbolizer(r->u), pc, false, &f))
 		return NULL;
 	return f.function;
+}
+
+/* The name of process pid (/proc/PID/comm), remembered: wakers from
+ * another process are few and come back. NULL when it is gone. */
+static const char *proc_name(struct watch_resolver *r, pid_t pid)
+{
+	struct proc_name *e;
+	char path[64];
+	FILE *f;
+	size_t i;
+
+	for (i = 0; i < PROC_NAMES; i++)
+		if (r->procs[i].pid == pid)
+			return r->procs[i].name;
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	e = &r->procs[r->next_proc++ % PROC_NAMES];
+	if (!fgets(e->name, sizeof(e->name), f)) {
+		fclose(f);
+		e->pid = 0;
+		return NULL;
+	}
+	fclose(f);
+	e->name[strcspn(e->name, "\n")] = '\0';
+	e->pid = pid;
+	return e->name;
 }
 
 /* Unwinds the copied stack, or symbolizes just the syscall's ip. */
@@ -157,6 +194,9 @@ void watch_resolve(struct watch_resolver *r, const struct wev *ev,
 		v->frames = r->frames;
 		v->nframes = ev->wait.regs ? n : 0;
 		watch_classify_wait(v, r->frames, n, r->threads);
+		if ((ev->wait.w.flags & TS_WAIT_F_WAKER) && ev->wait.w.waker_tid &&
+		    ev->wait.w.waker_tgid != (uint32_t)r->pid)
+			v->waker_process = proc_name(r, (pid_t)ev->wait.w.waker_tgid);
 		break;
 	}
 	track(r, ev, v);

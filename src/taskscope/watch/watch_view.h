@@ -13,6 +13,19 @@
 #include "threadview/snapshot_model.h"
 #include "threadview/symbolize.h"
 
+/* Where a stuck wait on a socket or pipe leads across processes
+ * (watch_chain.h): the threads of its wait-for chain and one line. */
+#define WEV_CHAIN_MAX 16
+
+struct wev_chain {
+	size_t n;                    /* threads in tids/pids, >= 1 */
+	pid_t tids[WEV_CHAIN_MAX], pids[WEV_CHAIN_MAX];
+	bool deadlock;               /* it comes back to a thread on it */
+	char end_state[16];          /* the last thread's state ("stopped") */
+	char end[256];               /* what the last thread is doing */
+	char text[1024];             /* threadview/describe_peer.h's line */
+};
+
 struct wev_view {
 	const struct wev *ev;
 	uint64_t t_ns;               /* since the watch started */
@@ -31,6 +44,10 @@ struct wev_view {
 	const struct ts_frame *frames;    /* user stack, innermost first */
 	int nframes;
 	const char *stack_note;      /* why the stack is incomplete, or NULL */
+	/* The name of the waker's process when it is another process than
+	 * the watched one (cross-process wakeups), or NULL. */
+	const char *waker_process;
+	const struct wev_chain *chain;   /* --stuck on a channel, or NULL */
 };
 
 #endif

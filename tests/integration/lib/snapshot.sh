@@ -23,17 +23,18 @@ start_target() {
 }
 
 # Prints "progs maps links" counts of snapshot's BPF objects, found by the
-# names bpf/snapshot.bpf.c gives them (links: iterator links of those
-# programs).
+# names bpf/snapshot.bpf.c and bpf/xproc.bpf.c (the cross-process
+# resolver) give them (links: iterator links of those programs).
 snapshot_bpf_objects() {
 	python3 - <<'PY'
 import json, subprocess
 def show(kind):
     out = subprocess.run(["bpftool", "-j", kind, "show"], capture_output=True, text=True).stdout
     return json.loads(out or "[]")
-progs = [p for p in show("prog") if p.get("name") == "ts_snapshot"]
+progs = [p for p in show("prog") if p.get("name") == "ts_snapshot"
+         or p.get("name", "").startswith("ts_xp_")]
 ids = {p["id"] for p in progs}
-maps = [m for m in show("map") if m.get("name", "").startswith(("ts_snap", "snapshot."))]
+maps = [m for m in show("map") if m.get("name", "").startswith(("ts_snap", "snapshot.", "xproc."))]
 links = [l for l in show("link") if l.get("prog_id") in ids]
 print(len(progs), len(maps), len(links))
 PY
