@@ -37,5 +37,11 @@ UNIT_test_views_out_LIBS     := -ljansson $(TV_LIBS)
 # The backend interface against both backends (RADOS when a cluster is
 # named in the environment: tests/integration/uploadd_store_backends.sh).
 UNIT_test_uploadd_store_OBJS := $(call uobj,store/backend store/local \
-                                store/rados store/storage) $(COMMON_OBJS)
-UNIT_test_uploadd_store_LIBS := -lcrypto -lrados
+                                store/rados store/storage store/segstore \
+                                store/groupcommit) $(COMMON_OBJS)
+UNIT_test_uploadd_store_LIBS := -lcrypto -lrados -lz
+# The small-object store and its group commit (segstore.h, groupcommit.h).
+UNIT_test_uploadd_groupcommit_OBJS := $(call uobj,store/groupcommit)
+UNIT_test_uploadd_segstore_OBJS := $(call uobj,store/segstore \
+                                   store/groupcommit) $(COMMON_OBJS)
+UNIT_test_uploadd_segstore_LIBS := -lz

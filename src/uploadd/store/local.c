@@ -237,8 +237,8 @@ static int local_upload_publish_then(struct store_upload *su,
 		u->published = true;
 		return 0;
 	}
-	if (u->tmp.fd < 0)
-		return -EINVAL;
+	if (u->tmp.fd < 0 && (err = open_file(u)) < 0)
+		return err; /* nothing written: an empty file */
 	err = store_locator(k, u->locator);
 	if (!err)
 		err = storage_tmp_commit(dir_of(u->b), &u->tmp, u->locator);
