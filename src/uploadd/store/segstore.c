@@ -28,7 +28,9 @@
 #define SEG_MODE_DONE 0440           /* sealed */
 #define ZERO_CHUNK    (256u * 1024)  /* bytes per zero-filling write */
 #define SCAN_WINDOW   (1024u * 1024) /* bytes read at once by a scan */
-#define UNSURE_MAX    100000u        /* records remembered for the sweep */
+#define UNSURE_MAX    20000u         /* records remembered for the sweep
+					* (~0.4 KiB each; beyond, the segment
+					* stays unsealed: rescanned at start) */
 #define PREP_RETRY_MS 1000           /* after a failed preparation */
 #define CLOCK_MARGIN_MS 30000        /* Redis vs local clock, sealing */
 

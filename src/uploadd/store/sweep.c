@@ -20,13 +20,10 @@ static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static struct store_backend *backend;
 static unsigned interval, grace;
 
-/* Uploads that registered no intent (their bytes carry their names, e.g.
- * small files in segment records): the backend offers what it found after
- * a crash or kept after a commit of unknown outcome, and Redis says, with
- * a tombstone for those it refuses from then on, which were committed.
- * Returns how many could not be resolved now. */
-static unsigned resolve_unregistered(struct store_backend *b, unsigned *found,
-				     unsigned *removed)
+/* One batch of resolve_unregistered. Returns how many could not be
+ * resolved now; *n says how many were offered. */
+static unsigned resolve_batch(struct store_backend *b, unsigned *found,
+			      unsigned *removed, size_t *n_out)
 {
 	struct store_candidate c[SWEEP_RESOLVE_BATCH];
 	bool committed[SWEEP_RESOLVE_BATCH];
@@ -34,6 +31,7 @@ static unsigned resolve_unregistered(struct store_backend *b, unsigned *found,
 	unsigned left = 0;
 	int err;
 
+	*n_out = n;
 	if (n == 0)
 		return 0;
 	err = rstore_resolve(c, n, committed);
@@ -64,6 +62,28 @@ static unsigned resolve_unregistered(struct store_backend *b, unsigned *found,
 			"upload of \"%s\" version \"%s\" that never committed, "
 			"from %s", gone, c[i].token, c[i].filename,
 			c[i].version, b->where);
+	}
+	return left;
+}
+
+/* Uploads that registered no intent (their bytes carry their names, e.g.
+ * small files in segment records): the backend offers what it found after
+ * a crash (a whole segment's records, committed ones included) or kept
+ * after a commit of unknown outcome, and Redis says, with a tombstone for
+ * those it refuses from then on, which were committed. Batches until the
+ * backend has nothing left or a batch resolves nothing. Returns how many
+ * could not be resolved now. */
+static unsigned resolve_unregistered(struct store_backend *b, unsigned *found,
+				     unsigned *removed)
+{
+	unsigned left = 0;
+
+	for (unsigned round = 0; round < SWEEP_RESOLVE_ROUNDS; round++) {
+		size_t n;
+
+		left = resolve_batch(b, found, removed, &n);
+		if (n == 0 || left >= n)
+			break; /* all done, or no progress: next sweep */
 	}
 	return left;
 }

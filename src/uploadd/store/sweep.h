@@ -39,7 +39,8 @@
 #include "uploadd/store/backend.h"
 
 #define SWEEP_BATCH 256 /* uploads claimed per round trip */
-#define SWEEP_RESOLVE_BATCH 64 /* uploads without intent resolved per sweep */
+#define SWEEP_RESOLVE_BATCH 64    /* uploads without intent per round trip */
+#define SWEEP_RESOLVE_ROUNDS 1024 /* round trips per sweep, at most */
 
 /* Runs one sweep now. Returns 0, or -errno when Redis could not be asked
  * (then nothing was removed). *found and *removed count what it did. Any
