@@ -29,3 +29,11 @@ $(BUILD)/gen/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
 -include $(wildcard $(BUILD)/bpf/*.d)
+
+# Object variants: a source built again with other flags, for the light
+# skeletons, which cannot leave a kfunc out at run time (bpf/features.bpf.h
+# says why): snapshot_norcu is snapshot.bpf.c without bpf_rcu_read_lock.
+BPF_VARIANT_OBJS := $(BUILD)/bpf/snapshot_norcu.bpf.o
+$(BUILD)/bpf/snapshot_norcu.bpf.o: bpf/snapshot.bpf.c $(BUILD)/gen/vmlinux.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -DTS_RCU_KFUNC=0 -MMD -MP -MF $(BUILD)/bpf/snapshot_norcu.d -c -o $@ $<

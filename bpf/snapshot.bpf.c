@@ -10,12 +10,20 @@
  * a fixed 32 KiB buffer; a ring buffer would have to hold every thread's
  * stack at once (10,000 threads x 24 KiB) or drop records. The cost is that
  * one object's output must stay under 32 KiB, which the ABI header asserts.
+ *
+ * Built twice for its light skeleton (see features.bpf.h): as is, with the
+ * bpf_rcu_read_lock kfunc required (6.2+), and with TS_RCU_KFUNC=0 as
+ * snapshot_norcu for older kernels.
  */
+#ifndef TS_RCU_KFUNC
+#define TS_RCU_KFUNC 1
+#endif
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "taskscope_abi.h"
+#include "features.bpf.h"
 #include "task_info.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -146,7 +154,7 @@ int ts_snapshot(struct bpf_iter__task *ctx)
 	} else if (ts_task_user_regs(task, &h->regs, &h->syscall_nr)) {
 		ts_syscall_args(&h->regs, h->args);
 		if (ts_syscall_fd_arg0(h->syscall_nr)) {
-			ts_task_fd_info(task, (__u32)h->args[0], &h->fd);
+			ts_task_fd_info_rcu(task, (__u32)h->args[0], &h->fd);
 			h->flags |= TS_SNAP_FD;
 		}
 		snap_umem(task, h);

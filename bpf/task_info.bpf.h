@@ -5,10 +5,13 @@
  * Included by bpf/snapshot.bpf.c and meant for bpf/watch.bpf.c too. Every
  * kernel read goes through CO-RE so the object loads on any kernel with BTF.
  * Include after vmlinux.h, bpf_helpers.h, bpf_core_read.h and
- * taskscope_abi.h.
+ * taskscope_abi.h; it brings features.bpf.h (the kernel facilities it may
+ * use) along.
  */
 #ifndef TS_TASK_INFO_BPF_H
 #define TS_TASK_INFO_BPF_H
+
+#include "features.bpf.h"
 
 #define TS_PF_KTHREAD 0x00200000   /* include/linux/sched.h */
 #define TS_S_IFMT     0170000
@@ -18,9 +21,6 @@
 #define TS_AF_INET    2
 #define TS_AF_INET6   10
 #define TS_IPPROTO_TCP 6
-
-extern void bpf_rcu_read_lock(void) __ksym;
-extern void bpf_rcu_read_unlock(void) __ksym;
 
 /* Copies the user registers saved at the task's last kernel entry into out
  * (DWARF order). Returns false when the task has none (kernel thread). For a
@@ -104,9 +104,11 @@ static __always_inline void ts_sock_info(struct sock *sk, struct ts_fd_info *out
 }
 
 /* Describes fd of task into out: task->files->fdt->fd[fd] -> file -> inode,
- * and for a socket file -> socket -> sock. Reads under bpf_rcu_read_lock so
- * the file cannot be freed under us; callers must not hold it already and
- * must not call bpf_copy_from_user_task inside. */
+ * and for a socket file -> socket -> sock. Every read is a probe read, so
+ * a file closed under us yields stale fields, never a fault. A
+ * non-sleepable program runs inside an RCU read-side section already,
+ * which keeps the file from being freed meanwhile; a sleepable one calls
+ * ts_task_fd_info_rcu. */
 static __always_inline void ts_task_fd_info(struct task_struct *task, __u32 fd,
 					    struct ts_fd_info *out)
 {
@@ -118,17 +120,16 @@ static __always_inline void ts_task_fd_info(struct task_struct *task, __u32 fd,
 	__u32 mode;
 
 	out->type = TS_FD_BAD;
-	bpf_rcu_read_lock();
 	files = BPF_CORE_READ(task, files);
 	if (!files)
-		goto unlock;
+		return;
 	fdt = BPF_CORE_READ(files, fdt);
 	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
-		goto unlock;
+		return;
 	fdarr = BPF_CORE_READ(fdt, fd);
 	/* The array element is plain memory: no CO-RE relocation applies. */
 	if (bpf_probe_read_kernel(&f, sizeof(f), &fdarr[fd]) || !f)
-		goto unlock;
+		return;
 	inode = BPF_CORE_READ(f, f_inode);
 	mode = BPF_CORE_READ(inode, i_mode);
 	out->mode = mode;
@@ -152,8 +153,23 @@ static __always_inline void ts_task_fd_info(struct task_struct *task, __u32 fd,
 	default:
 		out->type = TS_FD_OTHER;
 	}
-unlock:
-	bpf_rcu_read_unlock();
+}
+
+/* ts_task_fd_info for sleepable programs: inside bpf_rcu_read_lock where
+ * the kernel has it (6.2+), so the file cannot be freed while it is read.
+ * Below 6.2 the reads are unprotected: still safe (probe reads), but a
+ * close racing with the pass may show a half-updated description. Must
+ * not be called with the RCU lock held, and bpf_copy_from_user_task must
+ * not be called inside. */
+static __always_inline void ts_task_fd_info_rcu(struct task_struct *task,
+						__u32 fd,
+						struct ts_fd_info *out)
+{
+	if (ts_rcu_kfunc())
+		bpf_rcu_read_lock();
+	ts_task_fd_info(task, fd, out);
+	if (ts_rcu_kfunc())
+		bpf_rcu_read_unlock();
 }
 
 /* True when syscall nr takes an fd as its first argument and may block on
@@ -270,6 +286,25 @@ static __always_inline __u32 ts_stack_clamp(struct task_struct *task,
 	return len > TS_STACK_MAX ? TS_STACK_MAX : len;
 }
 
+/* len as a length the verifier can see is at most TS_STACK_MAX, for the
+ * helper that copies into a TS_STACK_MAX buffer. 6.1's verifier loses the
+ * bound of ts_stack_clamp's 32-bit result: the compiler tests a
+ * zero-extended copy of the register and passes the register itself, whose
+ * upper half the verifier does not know is zero ("R2 min value is
+ * negative, either use unsigned or 'var &= const'"); newer verifiers keep
+ * the bound. So the test is made on the 64-bit value that is passed, and
+ * the empty asm statements keep the compiler from folding it away (it
+ * knows len is bounded already) or merging it with the caller's test for
+ * zero into one range check, which 6.1 cannot follow either. */
+static __always_inline __u64 ts_stack_len_checked(__u64 len)
+{
+	asm volatile("" : "+r"(len));
+	if (len > TS_STACK_MAX)
+		len = 0;
+	asm volatile("" : "+r"(len));
+	return len;
+}
+
 /* Copies the top of task's user stack, from sp up to at most max bytes,
  * into buf and describes it in win. Sleepable programs only
  * (bpf_copy_from_user_task). Returns the bytes copied. */
@@ -277,7 +312,7 @@ static __always_inline __u32 ts_copy_user_stack(struct task_struct *task,
 						__u64 sp, void *buf, __u32 max,
 						struct ts_stack_window *win)
 {
-	__u32 len = ts_stack_clamp(task, sp, max, win);
+	__u64 len = ts_stack_len_checked(ts_stack_clamp(task, sp, max, win));
 
 	if (!len)
 		return 0;

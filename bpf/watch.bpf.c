@@ -47,6 +47,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "taskscope_abi.h"
+#include "features.bpf.h"
 #include "task_info.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";

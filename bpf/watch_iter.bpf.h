@@ -78,7 +78,7 @@ int tsw_stuck(struct bpf_iter__task *ctx)
 	e->e.w.end_ns = now;
 	e->e.w.start_ns = now - (sched_now - st->start_sched);
 	if (e->e.w.cls == TS_WAIT_READ || e->e.w.cls == TS_WAIT_POLL) {
-		ts_task_fd_info(task, (__u32)e->e.w.obj, &e->e.w.fd);
+		ts_task_fd_info_rcu(task, (__u32)e->e.w.obj, &e->e.w.fd);
 		e->e.w.flags |= TS_WAIT_F_FD;
 	}
 	__builtin_memset(&e->s, 0, sizeof(e->s));

@@ -136,12 +136,32 @@ static __always_inline void record_exit(struct ts_wev_exit *e)
 	r->exit_ns = e->h.ts_ns;
 }
 
+/* Set once the last thread of the target was seen exiting, where the
+ * tracepoint does not say so itself. */
+__u64 group_dead_seen;
+
+/* Whether p, exiting, is the last thread of its process: the tracepoint's
+ * group_dead argument (6.16+). Before 6.16 the tracepoint runs after
+ * do_exit() has decremented signal->live, so a count of 0 means every
+ * thread is on its way out; two threads exiting together may both see 0,
+ * so only the first is flagged (the process is gone either way, which is
+ * what user space needs). */
+static __always_inline bool exit_group_dead(__u64 *ctx, struct task_struct *p)
+{
+	if (ts_has(TS_FEAT_EXIT_GROUP_DEAD))
+		return (bool)ts_ctx_arg(ctx, 1);
+	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+		return false;
+	return __sync_fetch_and_or(&group_dead_seen, 1) == 0;
+}
+
 /* p (== current) exits. Its exit record waits for its final switch-out
  * (exit_final below), when its CPU time is complete; here: flush a pending
  * wait and note group_dead, which that tracepoint does not pass. The slot
- * is claimed if p had none, so the note has a place. */
+ * is claimed if p had none, so the note has a place. Arguments (p[, bool
+ * group_dead]). */
 SEC("tp_btf/sched_process_exit")
-int BPF_PROG(tsw_exit, struct task_struct *p, bool group_dead)
+int BPF_PROG(tsw_exit, struct task_struct *p)
 {
 	struct ts_wstats *s;
 	struct wstate *st;
@@ -160,7 +180,8 @@ int BPF_PROG(tsw_exit, struct task_struct *p, bool group_dead)
 		goto out;
 	if (st->pending)
 		emit_wait(p, st, TS_WEV_WAIT, TS_WAIT_F_FLUSHED);
-	st->exit_flags = fresh | (group_dead ? TS_WEXIT_F_GROUP_DEAD : 0);
+	st->exit_flags = fresh |
+			 (exit_group_dead(ctx, p) ? TS_WEXIT_F_GROUP_DEAD : 0);
 out:
 	prog_end(s, TS_WPROG_EXIT, t0);
 	return 0;

@@ -1,7 +1,10 @@
 /* Completing a long wait after its wakeup, in the woken thread itself:
  * tsw_recv adds the bytes a socket read returned, tsw_rseq (--stacks) the
- * registers and user stack on the thread's way back to user mode. Part of
- * bpf/watch.bpf.c (included once, after its maps and helpers). */
+ * registers and user stack on the thread's way back to user mode. Where
+ * the kernel has no sock_recv_length tracepoint (before 6.3), tsw_rseq is
+ * attached without --stacks too and takes the bytes from the syscall's
+ * return value instead. Part of bpf/watch.bpf.c (included once, after its
+ * maps and helpers). */
 #ifndef TS_WATCH_TAIL_BPF_H
 #define TS_WATCH_TAIL_BPF_H
 
@@ -36,7 +39,7 @@ static __always_inline __u32 copy_current_stack(struct task_struct *t,
 						__u64 sp, void *buf,
 						struct ts_stack_window *win)
 {
-	__u32 len = ts_stack_clamp(t, sp, stack_max, win);
+	__u64 len = ts_stack_len_checked(ts_stack_clamp(t, sp, stack_max, win));
 
 	if (!len || bpf_probe_read_user(buf, len, (void *)sp)) {
 		win->flags |= TS_STACK_COPY_FAIL;
@@ -46,9 +49,32 @@ static __always_inline __u32 copy_current_stack(struct task_struct *t,
 	return len;
 }
 
-/* With --stacks: the thread (current) returns to user mode after a switch.
- * Its user stack is still exactly as at the start of the wait, so a pending
- * long wait is emitted here with registers and a copy of the stack. */
+/* Without sock_recv_length: a socket read's result is the return value of
+ * the syscall t (== current) is about to return to user mode from, still
+ * in its saved registers (ax) here. recvmmsg returns a message count, not
+ * bytes: left without. */
+static __always_inline void bytes_at_return(struct task_struct *t,
+					    struct wstate *st)
+{
+	struct pt_regs *regs;
+
+	if (st->cur.cls != TS_WAIT_READ || st->cur.fd.type != TS_FD_SOCKET ||
+	    (st->cur.flags & TS_WAIT_F_BYTES) ||
+	    st->cur.syscall == TS_NR_RECVMMSG)
+		return;
+	regs = (struct pt_regs *)bpf_task_pt_regs(t);
+	if (!regs || (__s32)regs->orig_ax != st->cur.syscall)
+		return;
+	st->cur.bytes = (__s32)regs->ax;
+	st->cur.flags |= TS_WAIT_F_BYTES;
+}
+
+/* The thread (current) returns to user mode after a switch (rseq_update
+ * fires for threads with an rseq area: every glibc 2.35+ thread). With
+ * --stacks, its user stack is still exactly as at the start of the wait,
+ * so a pending long wait is emitted here with registers and a copy of the
+ * stack; without sock_recv_length a pending socket read gets its bytes
+ * here first. */
 SEC("tp_btf/rseq_update")
 int BPF_PROG(tsw_rseq, struct task_struct *t)
 {
@@ -64,6 +90,12 @@ int BPF_PROG(tsw_rseq, struct task_struct *t)
 	st = state_of(t, false);
 	if (!st || !st->pending)
 		goto out;
+	if (!ts_has(TS_FEAT_SOCK_RECV_LENGTH))
+		bytes_at_return(t, st);
+	if (!want_stacks) {
+		emit_wait(t, st, TS_WEV_WAIT, 0);
+		goto out;
+	}
 	e = bpf_ringbuf_reserve(&ts_wevents, sizeof(*e), 0);
 	if (!e) {
 		if (s)

@@ -116,7 +116,8 @@ static __always_inline void note_waker(struct wstate *st, __u32 tid)
  * start_sched to when it was queued again (sched_info.last_queued, cleared
  * only after this tracepoint). Short: clear it, nothing else. Long: place
  * it in monotonic time, find its waker, emit it or leave it pending for
- * its bytes (tsw_recv) or stack (tsw_rseq). */
+ * its bytes (tsw_recv, or tsw_rseq without sock_recv_length) or stack
+ * (tsw_rseq). */
 static __always_inline void switch_in(struct task_struct *t)
 {
 	struct wstate *st = state_of(t, false);
@@ -148,16 +149,30 @@ static __always_inline void switch_in(struct task_struct *t)
 	if (want_stacks)
 		return;               /* tsw_rseq emits it with the stack */
 	if (st->cur.cls == TS_WAIT_READ && st->cur.fd.type == TS_FD_SOCKET)
-		return;               /* tsw_recv emits it with the bytes */
+		return;               /* tsw_recv (or tsw_rseq) emits it with
+				       * the bytes */
 	emit_wait(t, st, TS_WEV_WAIT, 0);
 }
 
+/* The state prev leaves the CPU in: the tracepoint's prev_state argument
+ * (5.18+), else prev->__state, which is what the argument is read from and
+ * has not changed yet at this point. */
+static __always_inline __u32 switch_prev_state(__u64 *ctx,
+					       struct task_struct *prev)
+{
+	if (ts_has(TS_FEAT_SWITCH_PREV_STATE))
+		return (__u32)ts_ctx_arg(ctx, 3);
+	return prev->__state;
+}
+
+/* Arguments (bool preempt, prev, next[, unsigned int prev_state]). */
 SEC("tp_btf/sched_switch")
 int BPF_PROG(tsw_switch, bool preempt, struct task_struct *prev,
-	     struct task_struct *next, unsigned int prev_state)
+	     struct task_struct *next)
 {
 	bool out = prev->tgid == targ_tgid, in = next->tgid == targ_tgid;
 	struct ts_wstats *s;
+	__u32 prev_state;
 	__u64 t0;
 
 	if ((!out && !in) || !targ_tgid)
@@ -165,6 +180,7 @@ int BPF_PROG(tsw_switch, bool preempt, struct task_struct *prev,
 	t0 = prog_begin(&s, TS_WPROG_SWITCH);
 	/* Preempted or yielding threads stay runnable: not a wait. A dead
 	 * thread's last switch-out is its exit record, not a wait. */
+	prev_state = out ? switch_prev_state(ctx, prev) : 0;
 	if (out && (prev_state & TS_TASK_DEAD))
 		exit_final(prev);
 	else if (out && !preempt && prev_state)

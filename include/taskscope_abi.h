@@ -57,6 +57,24 @@
 #define TS_NR_FUTEX_WAKE 454
 #define TS_NR_FUTEX_WAIT 455
 
+/* ---- optional kernel features ------------------------------------------ */
+
+/* Bits of ts_features, the read-only global every BPF object has
+ * (bpf/features.bpf.h). User space probes the kernel before loading
+ * (src/taskscope/attach/bpf_features.c) and sets the bit of each feature
+ * that exists; the programs test it with ts_has() and the verifier drops
+ * the path not taken as dead code (a const volatile is known at load), so
+ * one object loads on kernels with and without the feature. The comment
+ * says from which Linux release on the kernel has it. */
+#define TS_FEAT_RCU_KFUNC         (1ull << 0)  /* bpf_rcu_read_lock kfunc, 6.2 */
+#define TS_FEAT_EXIT_GROUP_DEAD   (1ull << 1)  /* sched_process_exit group_dead
+						* argument, 6.16 */
+#define TS_FEAT_SOCK_RECV_LENGTH  (1ull << 2)  /* sock/sock_recv_length, 6.3 */
+#define TS_FEAT_SWITCH_PREV_STATE (1ull << 3)  /* sched_switch prev_state
+						* argument, 5.18 */
+#define TS_FEAT_UPROBE_MULTI      (1ull << 4)  /* uprobe_multi links, 6.6
+						* (user space attaches) */
+
 /* ---- common (both programs) ------------------------------------------- */
 
 /* User registers in DWARF numbering for x86_64, the order libdw's

@@ -50,3 +50,5 @@ $(BUILD)/bench/xproc_pass: $(BENCH_XPASS_OBJS) $(COMMON_OBJS)
 $(BUILD)/bench/procwalk: $(call obj,tools/bench/procwalk.c)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS)
+
+include tools/kernels/kernels.mk

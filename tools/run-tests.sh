@@ -4,6 +4,9 @@
 # run here (no root, no BPF) exits 77 after printing why; it is reported as
 # SKIP with that reason, never as a pass. Exits non-zero if anything failed.
 #   usage: tools/run-tests.sh BUILD_DIR [unit-test-binary...]
+# Environment: TS_TEST_FILTER="a b" runs only the integration tests whose
+# names contain a or b; TS_LOG_DIR puts the logs elsewhere than
+# BUILD_DIR/test-logs (the kernel matrix's guests see BUILD_DIR read-only).
 set -uo pipefail
 
 build=${1:?usage: run-tests.sh BUILD_DIR [unit tests...]}
@@ -12,7 +15,7 @@ export TS_BUILD=$(cd "$build" && pwd)
 export TS_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 pass=0 fail=0 skip=0
 failed=() skipped=()
-logdir="$TS_BUILD/test-logs"
+logdir="${TS_LOG_DIR:-$TS_BUILD/test-logs}"
 mkdir -p "$logdir"
 
 run_one() { # name command...
@@ -51,7 +54,13 @@ fi
 if [ -z "${TS_ONLY_UNIT:-}" ]; then
 	for t in "$TS_ROOT"/tests/integration/*.sh; do
 		[ -x "$t" ] || continue
-		[ -n "${TS_TEST_FILTER:-}" ] && [[ "$(basename "$t")" != *${TS_TEST_FILTER}* ]] && continue
+		if [ -n "${TS_TEST_FILTER:-}" ]; then
+			match=
+			for f in $TS_TEST_FILTER; do
+				[[ "$(basename "$t")" == *${f}* ]] && match=1
+			done
+			[ -n "$match" ] || continue
+		fi
 		run_one "integration/$(basename "$t" .sh)" timeout --signal=TERM --kill-after=10 "${TS_TEST_TIMEOUT:-600}" "$t"
 	done
 fi

@@ -42,7 +42,9 @@ static void usage(FILE *out)
 	fprintf(out,
 		"\n"
 		"Global options:\n"
-		"  -v, --verbose   more diagnostics (repeat for libbpf's own log)\n"
+		"  -v, --verbose   more diagnostics: -v what taskscope does (and\n"
+		"                  what the kernel lacks), -vv also libbpf's log and\n"
+		"                  the verifier's, -vvv libbpf's debug lines\n"
 		"  -h, --help      this help\n"
 		"  -V, --version   print the version\n"
 		"\n"
@@ -78,8 +80,9 @@ int main(int argc, char **argv)
 			return TS_EXIT_OK;
 		} else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
 			verbose++;
-		} else if (!strcmp(argv[i], "-vv")) {
-			verbose += 2;
+		} else if (argv[i][1] == 'v' &&
+			   strspn(argv[i] + 1, "v") == strlen(argv[i] + 1)) {
+			verbose += strlen(argv[i] + 1);   /* -vv, -vvv */
 		} else {
 			log_err("unknown option '%s' (see taskscope --help)", argv[i]);
 			return TS_EXIT_USAGE;

@@ -198,6 +198,15 @@ struct ts_cycle {
 	size_t n;
 };
 
+/* An optional kernel facility and whether the BPF programs that took a
+ * snapshot (or ran a watch) used it; the names are taskscope's
+ * (taskscope/attach/bpf_features.h), static strings. */
+struct ts_kernel_feature {
+	const char *name;
+	bool on;
+};
+#define TS_KERNEL_FEATURES_MAX 16
+
 struct ts_snapshot {
 	pid_t pid;                /* the target process; 0 with --all */
 	char comm[TS_COMM_LEN];
@@ -229,6 +238,11 @@ struct ts_snapshot {
 	 * long, the wait-for graph) is unknown and printed as null. */
 	const char *source;
 	bool in_process;
+	/* The kernel it was taken on (uname -r, static; NULL: unknown) and
+	 * which optional facilities the programs used. */
+	const char *kernel_release;
+	struct ts_kernel_feature kernel_features[TS_KERNEL_FEATURES_MAX];
+	size_t nkernel_features;
 	/* A Go program's goroutines (threadview/goroutine.h), NULL for
 	 * other programs. Not owned. */
 	const struct ts_go_view *go;

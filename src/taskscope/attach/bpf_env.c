@@ -12,6 +12,8 @@
 #include <bpf/libbpf.h>
 
 #include "common/log.h"
+#include "taskscope/attach/bpf_cause.h"
+#include "taskscope/attach/bpf_features.h"
 #include "taskscope/exit_codes.h"
 
 #define CAP_PERFMON_BIT 38
@@ -19,26 +21,41 @@
 #define TRACEFS "/sys/kernel/tracing"
 #define BTF_VMLINUX "/sys/kernel/btf/vmlinux"
 
-/* The last libbpf warning, to give a failure its reason at -v 0. */
-static char last_libbpf_msg[256];
+/* What explains the current load attempt's failure (bpf_cause.h). */
+static struct ts_bpf_cause cause;
+
+void ts_bpf_log_mark(void)
+{
+	ts_bpf_cause_reset(&cause);
+}
+
+void ts_bpf_note_verifier_log(const char *prog, const char *log)
+{
+	ts_bpf_cause_verifier_log(&cause, prog, log);
+}
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {
 	int need = level == LIBBPF_DEBUG ? 3 : level == LIBBPF_INFO ? 2 : 1;
-	char line[sizeof(last_libbpf_msg)];
-	va_list copy;
+	char *msg = NULL;
+	int n;
 
-	va_copy(copy, ap);
-	vsnprintf(line, sizeof(line), fmt, copy);
-	va_end(copy);
-	line[strcspn(line, "\n")] = '\0';
-	if (level == LIBBPF_WARN)
-		memcpy(last_libbpf_msg, line, sizeof(line));
-	if (log_verbose_level() < need)
+	if (level != LIBBPF_WARN && log_verbose_level() < need)
 		return 0;
+	n = vasprintf(&msg, fmt, ap);
+	if (n < 0)
+		return 0;
+	if (level == LIBBPF_WARN) {
+		/* Strip libbpf's own prefix: our line has the program's. */
+		ts_bpf_cause_warning(&cause,
+				     strncmp(msg, "libbpf: ", 8) ? msg : msg + 8);
+	}
 	/* Verbatim: the verifier log spans many lines in one message. */
-	return vfprintf(stderr, fmt, ap);
+	if (log_verbose_level() >= need)
+		fputs(msg, stderr);
+	free(msg);
+	return n;
 }
 
 void ts_bpf_log_init(void)
@@ -106,11 +123,25 @@ int ts_bpf_preflight(unsigned int needs)
 
 int ts_bpf_explain(const char *what, int err)
 {
-	const char *why = last_libbpf_msg[0] ? last_libbpf_msg : strerror(-err);
+	const char *why = cause.line[0] ? cause.line : strerror(-err);
+	const struct ts_feature *f = cause.line[0] ?
+				     ts_feature_named_in(cause.line) : NULL;
 
+	if (!f || (f->bit && ts_feature_present(f)))
+		f = ts_features_assumed_missing();
+	if (f && (!f->bit || !ts_feature_present(f))) {
+		/* It names a facility this kernel lacks: say which and since
+		 * when, whatever errno came with it. */
+		log_err("cannot %s: %s (this kernel, %s, lacks %s, which Linux "
+			"has from %s on; rerun with -vv for libbpf's log)", what,
+			why, ts_kernel_release(), f->what, f->since);
+		return TS_EXIT_KERNEL;
+	}
 	switch (-err) {
 	case EPERM:
 	case EACCES:
+		if (cause.verifier)
+			break;
 		log_err("cannot %s: permission denied (run as root, or grant "
 			"CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE)", what);
 		return TS_EXIT_PRIVILEGE;
@@ -125,9 +156,12 @@ int ts_bpf_explain(const char *what, int err)
 		log_err("cannot %s: %s (the kernel may lack a needed BPF "
 			"feature; rerun with -vv for libbpf's log)", what, why);
 		return TS_EXIT_KERNEL;
-	default:
-		log_err("cannot %s: %s (rerun with -vv for libbpf's log)",
-			what, why);
-		return TS_EXIT_FAILURE;
 	}
+	if (cause.verifier) {
+		log_err("cannot %s: %s (this kernel's verifier refuses it: "
+			"report it with the output of -vv)", what, why);
+		return TS_EXIT_KERNEL;
+	}
+	log_err("cannot %s: %s (rerun with -vv for libbpf's log)", what, why);
+	return TS_EXIT_FAILURE;
 }

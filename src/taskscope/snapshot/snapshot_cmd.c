@@ -13,6 +13,7 @@
 #include "common/atomic_file.h"
 #include "common/log.h"
 #include "taskscope/attach/bpf_env.h"
+#include "taskscope/attach/bpf_features.h"
 #include "taskscope/attach/target.h"
 #include "taskscope/cli.h"
 #include "taskscope/exit_codes.h"
@@ -364,6 +365,10 @@ int cmd_snapshot(int argc, char **argv)
 	}
 	s.pid = target.pid;
 	memcpy(s.comm, target.comm, sizeof(s.comm));
+	s.kernel_release = ts_kernel_release();
+	s.nkernel_features = ts_features_list(raw.features_wanted, raw.features,
+					      s.kernel_features,
+					      TS_KERNEL_FEATURES_MAX);
 	if (!a.all && raw.len == 0) {
 		ts_collect_result_free(&raw);
 		ts_unwinder_free(ts_prewarm_finish(pw));

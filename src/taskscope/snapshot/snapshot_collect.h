@@ -24,6 +24,8 @@ struct ts_collect_result {
 	uint64_t mono_ns;         /* CLOCK_MONOTONIC at the start of the pass */
 	uint64_t real_ns;         /* CLOCK_REALTIME at the same moment */
 	double load_ms, pass_ms;  /* BPF load+attach, iterator read */
+	uint64_t features;        /* TS_FEAT_* the loaded programs use */
+	uint64_t features_wanted; /* TS_FEAT_* they could have used */
 };
 
 /* Loads the iterator, reads one full pass into out and unloads everything.

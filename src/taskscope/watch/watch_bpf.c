@@ -17,6 +17,7 @@
 
 #include "common/log.h"
 #include "taskscope/attach/bpf_env.h"
+#include "taskscope/attach/bpf_features.h"
 #include "taskscope/attach/elf_sym.h"
 #include "taskscope/exit_codes.h"
 #include "watch.skel.h"
@@ -32,7 +33,13 @@ struct watch_probe {
 	pid_t pid;
 	bool self_time;
 	bool stacks;
+	uint64_t features;                /* TS_FEAT_* in use */
 };
+
+/* The optional kernel facilities watch can use (bpf_features.h). */
+#define WATCH_FEATURES (TS_FEAT_RCU_KFUNC | TS_FEAT_EXIT_GROUP_DEAD | \
+			TS_FEAT_SOCK_RECV_LENGTH | TS_FEAT_SWITCH_PREV_STATE | \
+			TS_FEAT_UPROBE_MULTI)
 
 static const char *const iter_names[3] = { "adopt", "stuck", "totals" };
 
@@ -127,7 +134,11 @@ static const char *const prog_names[TS_WPROG_MAX] = {
  * bound to the target's pid hangs a perf context on its main thread, whose
  * every context switch then pays for it; measured here, that alone slowed
  * the futex ping-pong by 4 us of CPU per round trip. libbpf 1.1 knows no
- * uprobe_multi, hence the raw bpf(2) call with the 6.6 attr layout. */
+ * uprobe_multi, hence the raw bpf(2) call with the 6.6 attr layout.
+ * Before 6.6 it is a system-wide perf uprobe instead (pid -1): no perf
+ * context on the target, and every process's pthread_create traps once
+ * into a program that returns at its first compare; thread creation is
+ * rare next to the context switches a per-pid event would tax. */
 #define TS_BPF_TRACE_UPROBE_MULTI 48
 #define TS_BPF_LINK_CREATE 28
 
@@ -137,31 +148,17 @@ struct uprobe_multi_attr {
 	uint32_t cnt, uflags, pid, pad;
 };
 
-static bool have_uprobe_multi(void)
-{
-	struct btf *vmlinux = btf__load_vmlinux_btf();
-	bool ok = vmlinux && btf__find_by_name_kind(vmlinux,
-			"bpf_uprobe_multi_link", BTF_KIND_STRUCT) >= 0;
-
-	btf__free(vmlinux);
-	return ok;
-}
-
 /* Attaches the pthread_create uprobe in the target's libc. A target
- * without a dynamic libc (static binary) or a kernel without uprobe_multi
- * still gets every other event: say so and go on without start routines. */
+ * without a dynamic libc (static binary) still gets every other event:
+ * say so and go on without start routines. */
 static int attach_pthread_create(struct watch_probe *p)
 {
 	struct uprobe_multi_attr a;
+	struct bpf_link *l;
 	char libc[PATH_MAX];
 	uint64_t off;
 	int err, fd;
 
-	if (!bpf_program__autoload(p->skel->progs.tsw_pcreate)) {
-		log_warn("start routines unknown: this kernel has no uprobe_multi "
-			 "links (Linux 6.6+)");
-		return 0;
-	}
 	err = elf_sym_find_mapping(p->pid, "libc.so", libc, sizeof(libc));
 	if (err == -ENOENT) {
 		/* No libc at all (a static binary, e.g. a Go program): no
@@ -176,6 +173,16 @@ static int attach_pthread_create(struct watch_probe *p)
 		log_warn("start routines unknown: cannot find pthread_create in "
 			 "the libc of process %d: %s (static binary?)",
 			 (int)p->pid, strerror(-err));
+		return 0;
+	}
+	ts_bpf_log_mark();
+	if (!(p->features & TS_FEAT_UPROBE_MULTI)) {
+		l = bpf_program__attach_uprobe(p->skel->progs.tsw_pcreate, false,
+					       -1, libc, off);
+		if (!l)
+			return ts_bpf_explain("attach a uprobe on "
+					      "pthread_create", -errno);
+		p->skel->links.tsw_pcreate = l;
 		return 0;
 	}
 	memset(&a, 0, sizeof(a));
@@ -209,14 +216,21 @@ static int configure(struct watch_probe *p, const struct watch_probe_opts *o)
 	s->rodata->wake_bytes = o->ring_bytes / 8;
 	s->rodata->nr_cpus = libbpf_num_possible_cpus() > 0 ?
 			     libbpf_num_possible_cpus() : 1;
-	/* rseq_update only matters for --stacks: no cost otherwise. */
-	bpf_program__set_autoload(s->progs.tsw_rseq, o->stacks);
+	/* What this kernel has decides which paths the programs take
+	 * (bpf/features.bpf.h) and which programs load at all. */
+	p->features = ts_features_probe(WATCH_FEATURES);
+	s->rodata->ts_features = p->features;
+	ts_features_report(WATCH_FEATURES, p->features);
+	bpf_program__set_autoload(s->progs.tsw_recv,
+				  p->features & TS_FEAT_SOCK_RECV_LENGTH);
+	/* rseq_update only matters for --stacks, or for socket-read bytes
+	 * where sock_recv_length is missing: no cost otherwise. */
+	bpf_program__set_autoload(s->progs.tsw_rseq, o->stacks ||
+				  !(p->features & TS_FEAT_SOCK_RECV_LENGTH));
 	bpf_program__set_autoload(s->progs.tsw_stuck, o->stuck_ns != 0);
-	if (have_uprobe_multi())
+	if (p->features & TS_FEAT_UPROBE_MULTI)
 		bpf_program__set_expected_attach_type(s->progs.tsw_pcreate,
 						      TS_BPF_TRACE_UPROBE_MULTI);
-	else
-		bpf_program__set_autoload(s->progs.tsw_pcreate, false);
 	err = bpf_map__set_max_entries(s->maps.ts_wevents, o->ring_bytes);
 	if (!err)
 		err = bpf_map__set_max_entries(s->maps.ts_recent,
@@ -244,6 +258,7 @@ int watch_probe_start(const struct watch_probe_opts *o, watch_record_fn fn,
 	p->pid = o->pid;
 	p->stacks = o->stacks;
 	p->self_time = !watch_bpf_stats_enabled();
+	ts_bpf_log_mark();
 	p->skel = watch_bpf__open();
 	if (!p->skel) {
 		rc = ts_bpf_explain("open the watch BPF object", -errno);
@@ -254,7 +269,9 @@ int watch_probe_start(const struct watch_probe_opts *o, watch_record_fn fn,
 		rc = ts_bpf_explain("size the watch BPF maps", err);
 		goto free_probe;
 	}
+	ts_bpf_log_mark();
 	err = watch_bpf__load(p->skel);
+	ts_features_release();         /* libbpf has read its own copy */
 	if (err) {
 		rc = ts_bpf_explain("load the watch BPF programs", err);
 		goto free_probe;
@@ -267,6 +284,7 @@ int watch_probe_start(const struct watch_probe_opts *o, watch_record_fn fn,
 		if (i == TS_WPROG_UPROBE ||
 		    !bpf_program__autoload(prog_of(p->skel, i)))
 			continue;
+		ts_bpf_log_mark();
 		l = bpf_program__attach(prog_of(p->skel, i));
 		if (!l) {
 			snprintf(what, sizeof(what), "attach to %s",
@@ -314,6 +332,16 @@ int watch_probe_poll(struct watch_probe *p, int timeout_ms)
 	if (err < 0 && err != -EINTR)
 		return err;
 	return ring_buffer__consume(p->rb);
+}
+
+uint64_t watch_probe_features(const struct watch_probe *p)
+{
+	return p->features;
+}
+
+uint64_t watch_probe_features_wanted(void)
+{
+	return WATCH_FEATURES;
 }
 
 int watch_probe_fd(const struct watch_probe *p)
@@ -434,8 +462,8 @@ int watch_probe_cost(struct watch_probe *p, struct watch_cost *out)
 		uint32_t len = sizeof(info);
 
 		c->name = prog_names[i];
-		c->attached = i == TS_WPROG_UPROBE ? p->uprobe_fd >= 0 :
-			      *link_of(p->skel, i) != NULL;
+		c->attached = *link_of(p->skel, i) != NULL ||
+			      (i == TS_WPROG_UPROBE && p->uprobe_fd >= 0);
 		if (!c->attached)
 			continue;
 		if (out->kernel_stats) {

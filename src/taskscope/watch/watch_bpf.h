@@ -50,6 +50,11 @@ void watch_probe_free(struct watch_probe *p);
  * Returns the number of records or -errno (-EINTR on a signal). */
 int watch_probe_poll(struct watch_probe *p, int timeout_ms);
 
+/* The optional kernel facilities (TS_FEAT_*) the loaded programs use,
+ * and those watch would use where the kernel has them. */
+uint64_t watch_probe_features(const struct watch_probe *p);
+uint64_t watch_probe_features_wanted(void);
+
 /* The ring buffer's epoll fd, to wait on it together with other fds. */
 int watch_probe_fd(const struct watch_probe *p);
 

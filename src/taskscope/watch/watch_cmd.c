@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "taskscope/attach/bpf_env.h"
+#include "taskscope/attach/bpf_features.h"
 #include "taskscope/attach/target.h"
 #include "taskscope/exit_codes.h"
 #include "taskscope/go/go_watch.h"
@@ -298,6 +299,10 @@ static void finish(struct watch_session *s, struct watch_probe *p,
 	}
 	have_cost = !watch_probe_cost(p, &cost);
 	sum.pid = s->target.pid;
+	sum.kernel_release = ts_kernel_release();
+	sum.nfeatures = ts_features_list(watch_probe_features_wanted(),
+					 watch_probe_features(p), sum.features,
+					 TS_KERNEL_FEATURES_MAX);
 	sum.start_ns = s->t0_ns;
 	sum.end_ns = mono_ns();
 	sum.end_reason = why;

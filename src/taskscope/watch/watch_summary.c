@@ -199,6 +199,19 @@ void watch_summary_json(FILE *f, const struct watch_summary *s)
 		json_key(&w, "lost");
 		json_null(&w);
 	}
+	json_key(&w, "kernel");
+	if (s->kernel_release) {
+		json_object_begin(&w);
+		json_kv_string(&w, "release", s->kernel_release);
+		json_key(&w, "bpf_features");
+		json_object_begin(&w);
+		for (i = 0; i < s->nfeatures; i++)
+			json_kv_bool(&w, s->features[i].name, s->features[i].on);
+		json_object_end(&w);
+		json_object_end(&w);
+	} else {
+		json_null(&w);
+	}
 	json_kv_uint(&w, "threads_seen", n);
 	json_key(&w, "threads");
 	json_array_begin(&w);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "taskscope/watch/watch_bpf.h"
+#include "threadview/snapshot_model.h"
 #include "taskscope/watch/watch_threads.h"
 
 struct watch_summary {
@@ -19,6 +20,10 @@ struct watch_summary {
 	const struct watch_cost *cost;   /* NULL: unavailable */
 	struct wthreads *threads;
 	size_t text_max_threads;     /* text lists at most this many */
+	const char *kernel_release;  /* uname -r; NULL: unknown */
+	struct ts_kernel_feature features[TS_KERNEL_FEATURES_MAX];
+	size_t nfeatures;            /* optional kernel facilities, in use
+				      * or not */
 };
 
 void watch_summary_text(FILE *f, const struct watch_summary *s);
