@@ -19,10 +19,12 @@ void config_usage(FILE *f)
 {
 	/* One write, whatever the text's length: a reader that stops at the
 	 * first line it wants (grep -q) must not cut a second write short
-	 * (SIGPIPE). Before the first output on f, as setvbuf requires. */
+	 * (SIGPIPE). Only for stdout, before its first output, as setvbuf
+	 * requires (other streams, e.g. a test's memstream, keep theirs). */
 	static char buf[16384];
 
-	setvbuf(f, buf, _IOFBF, sizeof(buf));
+	if (f == stdout)
+		setvbuf(f, buf, _IOFBF, sizeof(buf));
 	fputs(
 "uploadd: streaming upload server (HTTP, Redis metadata, SHA-256, fsync)\n"
 "\n"
