@@ -49,14 +49,7 @@ int chunkq_init(struct chunkq *q, unsigned nslots, size_t slot_size,
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_cond_init(&q->space, NULL);
 	pthread_cond_init(&q->data, NULL);
-	pthread_cond_init(&q->data_lazy, NULL);
 	return 0;
-}
-
-void chunkq_set_lazy(struct chunkq *q, unsigned r)
-{
-	if (r < q->nreaders)
-		q->lazy |= 1u << r;
 }
 
 void chunkq_destroy(struct chunkq *q)
@@ -68,7 +61,6 @@ void chunkq_destroy(struct chunkq *q)
 			buf_put(q->slots[i].buf, q->slot_size);
 	free(q->slots);
 	q->slots = NULL;
-	pthread_cond_destroy(&q->data_lazy);
 	pthread_cond_destroy(&q->data);
 	pthread_cond_destroy(&q->space);
 	pthread_mutex_destroy(&q->lock);
@@ -91,12 +83,8 @@ char *chunkq_acquire(struct chunkq *q)
 	char *buf = NULL;
 
 	pthread_mutex_lock(&q->lock);
-	while (!q->error && q->head - chunkq_min_tail(q) >= q->nslots) {
-		/* A lazy reader may be asleep on the slots we need. */
-		if (q->lazy)
-			pthread_cond_broadcast(&q->data_lazy);
+	while (!q->error && q->head - chunkq_min_tail(q) >= q->nslots)
 		pthread_cond_wait(&q->space, &q->lock);
-	}
 	if (q->error) {
 		errno = -q->error;
 		goto unlock;
@@ -133,7 +121,6 @@ void chunkq_close(struct chunkq *q)
 	pthread_mutex_lock(&q->lock);
 	q->closed = true;
 	pthread_cond_broadcast(&q->data);
-	pthread_cond_broadcast(&q->data_lazy);
 	pthread_mutex_unlock(&q->lock);
 }
 
@@ -143,7 +130,6 @@ void chunkq_abort(struct chunkq *q, int error)
 	if (!q->error)
 		q->error = error < 0 ? error : -ECANCELED;
 	pthread_cond_broadcast(&q->data);
-	pthread_cond_broadcast(&q->data_lazy);
 	pthread_cond_broadcast(&q->space);
 	pthread_mutex_unlock(&q->lock);
 }
@@ -164,8 +150,7 @@ int chunkq_next(struct chunkq *q, unsigned r, const char **data, size_t *len)
 
 	pthread_mutex_lock(&q->lock);
 	while (!q->error && q->tail[r] == q->head && !q->closed)
-		pthread_cond_wait(q->lazy & (1u << r) ? &q->data_lazy : &q->data,
-				  &q->lock);
+		pthread_cond_wait(&q->data, &q->lock);
 	if (q->error) {
 		ret = q->error;
 	} else if (q->tail[r] == q->head) {

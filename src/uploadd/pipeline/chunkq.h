@@ -36,8 +36,6 @@ struct chunkq {
 	pthread_mutex_t lock;
 	pthread_cond_t space;  /* producer waits here for a free slot */
 	pthread_cond_t data;   /* readers wait here for a chunk */
-	pthread_cond_t data_lazy; /* a lazy reader waits here (chunkq_set_lazy) */
-	unsigned lazy;         /* bit per lazy reader */
 	struct chunkq_slot *slots;
 	unsigned nslots;
 	unsigned nreaders;
@@ -53,15 +51,6 @@ struct chunkq {
  * (1..CHUNKQ_MAX_READERS). Returns 0 or -errno. */
 int chunkq_init(struct chunkq *q, unsigned nslots, size_t slot_size,
 		unsigned nreaders);
-
-/* Makes reader r lazy: a published chunk does not wake it; it is woken
- * only when the producer needs the slots it holds (the queue is full),
- * at the end and on abort, and then takes every chunk there is. For a
- * reader much faster than the producer (the writer: a page-cache copy
- * against the network and SHA-256), this is one wake-up per queue's worth
- * of chunks instead of one per chunk (measured: 1 MiB uploads at one
- * connection made 13.6 context switches each). Call before any chunk. */
-void chunkq_set_lazy(struct chunkq *q, unsigned r);
 
 /* Returns the slot buffers to the free list (or frees them beyond
  * CHUNKQ_SPARE_MAX or when their size differs) and frees the slots. No

@@ -129,9 +129,6 @@ int pipeline_start(struct pipeline *p, struct store_backend *store,
 	err = chunkq_init(&p->q, PIPELINE_SLOTS, PIPELINE_CHUNK, 2);
 	if (err)
 		return err;
-	/* The writer is far faster than the network and the hash: it runs
-	 * once per queue's worth of chunks (chunkq_set_lazy). */
-	chunkq_set_lazy(&p->q, READER_WRITE);
 	p->md = EVP_MD_CTX_new();
 	if (!p->md || !EVP_DigestInit_ex(p->md, sha256_md, NULL)) {
 		err = -ENOMEM;
