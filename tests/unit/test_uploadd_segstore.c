@@ -127,6 +127,8 @@ static void test_append_commit_kill(void **state)
 	assert_int_equal(segstore_commit(ss, &rb, NULL), 0);
 	read_record(ss, &ra, a);
 	read_record(ss, &rb, b);
+	segstore_resolve(ss, &ra, false);
+	assert_null(ra.seg);
 	/* Bad inputs: no record, unknown token shape, names malformed. */
 	assert_int_equal(segstore_append(ss, "xyz", NULL, 0, a, 10, &ra), -EINVAL);
 	assert_int_equal(segstore_append(ss, TOKEN_A, "a\0", 2, a, 10, &ra), -EINVAL);

@@ -639,7 +639,8 @@ int segstore_append(struct segstore *ss, const char *token, const char *names,
 	    (names_len && !names_valid(names, names_len)) ||
 	    names_len > SEG_NAMES_MAX)
 		return -EINVAL;
-	memcpy(r->names, names, names_len);
+	if (names_len)
+		memcpy(r->names, names, names_len);
 	r->names_len = (uint16_t)names_len;
 	pthread_mutex_lock(&ss->lock);
 	ss->wanted = true;
