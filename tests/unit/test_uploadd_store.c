@@ -171,8 +171,8 @@ static void test_roundtrip(void **state)
 	struct store_upload *u;
 	struct store_key k;
 
-	NEED_BACKEND(b);
-	data = malloc(n); /* after the skip: a skipped test frees nothing */
+	NEED_BACKEND(b);      /* before any allocation: skip() longjmps */
+	data = malloc(n);
 	assert_non_null(data);
 	fill(data, n, 1);
 	new_key(&k, token, "round trip.bin");
@@ -250,7 +250,7 @@ static void test_sweep_by_key(void **state)
 	unsigned removed;
 	bool rados;
 
-	NEED_BACKEND(b);
+	NEED_BACKEND(b);      /* before any allocation: skip() longjmps */
 	rados = strcmp(b->ops->kind, "rados") == 0;
 	data = malloc(n);
 	assert_non_null(data);
