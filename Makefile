@@ -109,7 +109,8 @@ check-sanitize: setup
 # build/tsan, then the integration tests that drive it concurrently; the
 # first race report stops uploadd and fails its test.
 TSAN_TESTS := uploadd_concurrent uploadd_conflict uploadd_sigterm \
-              uploadd_redis_down chaos_uploadd
+              uploadd_redis_down uploadd_small_durable uploadd_segments \
+              chaos_uploadd
 check-tsan: setup
 	$(MAKE) SANITIZE=thread BUILD=build/tsan build/tsan/uploadd
 	@rc=0; for t in $(TSAN_TESTS); do \

@@ -9,7 +9,7 @@ BENCH_LOADGEN_SRCS := tools/bench/loadgen.c tools/bench/lg_run.c \
                       tools/bench/httphead.c src/uploadd/config.c
 BENCH_SINK_SRCS    := tools/bench/sink.c tools/bench/httphead.c
 BENCH_FLOOR_SRCS   := tools/bench/durable_floor.c tools/bench/lg_stats.c \
-                      src/uploadd/config.c
+                      src/uploadd/config.c src/uploadd/store/groupcommit.c
 BENCH_OBJS := $(call obj,$(filter tools/%,$(sort $(BENCH_LOADGEN_SRCS) \
                                 $(BENCH_SINK_SRCS) $(BENCH_FLOOR_SRCS))))
 

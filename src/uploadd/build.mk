@@ -15,6 +15,7 @@ $(BUILD)/uploadd: $(UPLOADD_OBJS) $(TV_LIB) $(COMMON_OBJS)
 uobj = $(call obj,$(patsubst %,src/uploadd/%.c,$(1)))
 UNIT_test_uploadd_validate_OBJS  := $(call uobj,http/validate)
 UNIT_test_uploadd_multipart_OBJS := $(call uobj,http/multipart http/validate)
+UNIT_test_uploadd_formdata_OBJS  := $(call uobj,http/formdata)
 UNIT_test_uploadd_chunkq_OBJS    := $(call uobj,pipeline/chunkq pipeline/sparepool)
 UNIT_test_uploadd_range_OBJS     := $(call uobj,http/range)
 UNIT_test_uploadd_routes_OBJS    := $(call uobj,http/routes http/validate)
@@ -36,5 +37,11 @@ UNIT_test_views_out_LIBS     := -ljansson $(TV_LIBS)
 # The backend interface against both backends (RADOS when a cluster is
 # named in the environment: tests/integration/uploadd_store_backends.sh).
 UNIT_test_uploadd_store_OBJS := $(call uobj,store/backend store/local \
-                                store/rados store/storage) $(COMMON_OBJS)
-UNIT_test_uploadd_store_LIBS := -lcrypto -lrados
+                                store/rados store/storage store/segstore \
+                                store/groupcommit) $(COMMON_OBJS)
+UNIT_test_uploadd_store_LIBS := -lcrypto -lrados -lz
+# The small-object store and its group commit (segstore.h, groupcommit.h).
+UNIT_test_uploadd_groupcommit_OBJS := $(call uobj,store/groupcommit)
+UNIT_test_uploadd_segstore_OBJS := $(call uobj,store/segstore \
+                                   store/groupcommit) $(COMMON_OBJS)
+UNIT_test_uploadd_segstore_LIBS := -lz

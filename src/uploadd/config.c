@@ -17,6 +17,14 @@
 
 void config_usage(FILE *f)
 {
+	/* One write, whatever the text's length: a reader that stops at the
+	 * first line it wants (grep -q) must not cut a second write short
+	 * (SIGPIPE). Only for stdout, before its first output, as setvbuf
+	 * requires (other streams, e.g. a test's memstream, keep theirs). */
+	static char buf[16384];
+
+	if (f == stdout)
+		setvbuf(f, buf, _IOFBF, sizeof(buf));
 	fputs(
 "uploadd: streaming upload server (HTTP, Redis metadata, SHA-256, fsync)\n"
 "\n"
@@ -51,6 +59,10 @@ void config_usage(FILE *f)
 "                                is over (default: twice --lock-ttl)\n"
 "      --max-upload-size SIZE    largest file; K, M, G, T suffixes\n"
 "                                (default 8G)\n"
+"      --small-file-max SIZE     with a directory: files up to this size go\n"
+"                                to shared segment files, many made durable\n"
+"                                by one fdatasync (default 64K; 0: every\n"
+"                                file its own; at most 4M)\n"
 "      --max-uploads N           concurrent uploads; more get 503 (default 128)\n"
 "      --lock-ttl MS             upload lock lifetime in Redis, renewed while\n"
 "                                streaming (default 60000)\n"
@@ -100,7 +112,7 @@ void config_usage(FILE *f)
 
 enum {
 	OPT_DEBUG_LISTEN = 256, OPT_MAX_CONNECTIONS, OPT_CONN_TIMEOUT,
-	OPT_MAX_UPLOAD_SIZE, OPT_MAX_UPLOADS, OPT_LOCK_TTL, OPT_TOKEN_FILE,
+	OPT_MAX_UPLOAD_SIZE, OPT_SMALL_FILE_MAX, OPT_MAX_UPLOADS, OPT_LOCK_TTL, OPT_TOKEN_FILE,
 	OPT_REDIS_HOST, OPT_REDIS_PORT, OPT_REDIS_PASSWORD_FILE,
 	OPT_REDIS_CONNECT_TIMEOUT, OPT_REDIS_TIMEOUT, OPT_USER,
 	OPT_SHUTDOWN_GRACE, OPT_NO_ACCESS_LOG, OPT_HEADER_TIMEOUT,
@@ -119,6 +131,7 @@ static const struct option long_opts[] = {
 	{ "min-body-rate", required_argument, NULL, OPT_MIN_BODY_RATE },
 	{ "storage", required_argument, NULL, 's' },
 	{ "max-upload-size", required_argument, NULL, OPT_MAX_UPLOAD_SIZE },
+	{ "small-file-max", required_argument, NULL, OPT_SMALL_FILE_MAX },
 	{ "max-uploads", required_argument, NULL, OPT_MAX_UPLOADS },
 	{ "lock-ttl", required_argument, NULL, OPT_LOCK_TTL },
 	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
@@ -267,6 +280,7 @@ static void config_defaults(struct uploadd_config *cfg)
 	cfg->ceph_timeout_s = 30;
 	cfg->sweep_interval_s = 60;
 	cfg->max_upload_size = 8ull << 30;
+	cfg->small_file_max = 64u << 10;
 	cfg->max_uploads = 128;
 	cfg->max_connections = 512;
 	cfg->connection_timeout_s = 30;
@@ -367,6 +381,14 @@ static int config_apply(struct uploadd_config *cfg, int opt, const char *arg,
 	case OPT_MAX_UPLOAD_SIZE:
 		bad = config_parse_size(arg, &cfg->max_upload_size);
 		want = "a size such as 1048576, 512M or 8G";
+		break;
+	case OPT_SMALL_FILE_MAX:
+		cfg->small_file_max = 0;
+		bad = strcmp(arg, "0") == 0 ? 0 :
+		      config_parse_size(arg, &cfg->small_file_max);
+		if (!bad && cfg->small_file_max > (4u << 20))
+			bad = -EINVAL;
+		want = "a size from 0 to 4M, such as 64K";
 		break;
 	case OPT_MAX_UPLOADS:
 		bad = parse_uint(arg, 1, 100000, &cfg->max_uploads);

@@ -46,6 +46,7 @@ struct uploadd_config {
 	unsigned orphan_grace_ms;      /* heartbeat age before a sweep may
 					* claim an upload */
 	uint64_t max_upload_size;      /* bytes of file content */
+	uint64_t small_file_max;       /* bytes: segment records up to this */
 	unsigned max_uploads;          /* concurrent */
 	unsigned max_connections;
 	unsigned connection_timeout_s; /* idle client */

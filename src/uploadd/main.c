@@ -122,7 +122,8 @@ int main(int argc, char **argv)
 				       cfg.ceph_timeout_s, &srv.store, err,
 				       sizeof(err));
 	else
-		ret = store_local_start(srv.store, err, sizeof(err));
+		ret = store_local_start(srv.store, cfg.small_file_max, err,
+					sizeof(err));
 	if (ret < 0) {
 		log_err("%s", err);
 		goto close_listeners;

@@ -33,8 +33,7 @@ FUZZ_TS_UNW  := $(patsubst %,src/threadview/%.c,unwind symbolize debuginfo elf_i
 FUZZ_DW_LIBS := -ldw -lelf -lz
 
 FUZZ_multipart_SRCS       := $(FUZZ_UP)
-FUZZ_upload_pp_SRCS       := $(FUZZ_UP)
-FUZZ_upload_pp_LIBS       := -lmicrohttpd
+FUZZ_upload_pp_SRCS       := $(FUZZ_UP) src/uploadd/http/formdata.c
 FUZZ_names_SRCS           := $(patsubst %,src/uploadd/http/%.c,validate routes)
 FUZZ_range_SRCS           := src/uploadd/http/range.c
 FUZZ_snapshot_decode_SRCS := $(FUZZ_TS_PURE)

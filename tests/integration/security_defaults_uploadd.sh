@@ -67,11 +67,21 @@ grep -q ' CRYPTO_memcmp\(@\|$\)' <<<"$undef" || fail "uploadd does not use CRYPT
 grep -q ' EVP_Digest\(@\|$\)' <<<"$undef" || fail "uploadd does not digest the token before comparing"
 
 info "stored objects are private; a symlink in the storage is never followed"
-obj=$UPLOADD_STORAGE/$(json_field path)
+# A 5000-byte file is a record in a segment file (segstore.h): the
+# segment and its directory must be as private as a file of its own.
+path=$(json_field path)
+obj=$UPLOADD_STORAGE/$path
+[[ $path == seg-* ]] && obj=$UPLOADD_STORAGE/segments/${path%%:*}
 mode=$(stat -c %a "$obj")
 [ $((0$mode & 07)) -eq 0 ] || fail "object mode $mode is accessible to others"
 dmode=$(stat -c %a "$UPLOADD_STORAGE")
 [ $((0$dmode & 07)) -eq 0 ] || fail "storage directory mode $dmode is accessible to others"
+dmode=$(stat -c %a "$UPLOADD_STORAGE/segments")
+[ $((0$dmode & 07)) -eq 0 ] || fail "segments directory mode $dmode is accessible to others"
+head -c 70000 /dev/urandom >"$TEST_TMP/big"   # above --small-file-max: a file
+expect_status 201 "$(upload "$TEST_TMP/big" guarded 1 -H "Authorization: Bearer $TOKEN")" "a file of its own"
+mode=$(stat -c %a "$UPLOADD_STORAGE/$(json_field path)")
+[ $((0$mode & 07)) -eq 0 ] || fail "object mode $mode is accessible to others"
 ln -s /etc/passwd "$UPLOADD_STORAGE/aaaa.bbbb"
 redis-cli -p "$REDIS_PORT" hset file:link:1 filename link version 1 size 100 \
 	sha256 "$(printf 'a%.0s' $(seq 64))" path aaaa.bbbb uploaded_at x >/dev/null
@@ -80,6 +90,12 @@ code=$(curl -s -o "$TEST_TMP/body" -w '%{http_code}' "$UPLOADD_URL/files/link/1"
 ! grep -q 'root:' "$TEST_TMP/body" || fail "followed a symlink out of the storage"
 [ "$code" -ge 400 ] || fail "a symlinked object was served ($code)"
 rm -f "$UPLOADD_STORAGE/aaaa.bbbb"
+ln -s /etc/passwd "$UPLOADD_STORAGE/segments/seg-99999999"
+redis-cli -p "$REDIS_PORT" hset file:link:1 path seg-99999999:64:100 >/dev/null
+code=$(curl -s -o "$TEST_TMP/body" -w '%{http_code}' "$UPLOADD_URL/files/link/1")
+! grep -q 'root:' "$TEST_TMP/body" || fail "followed a symlinked segment out of the storage"
+[ "$code" -ge 400 ] || fail "a symlinked segment was served ($code)"
+rm -f "$UPLOADD_STORAGE/segments/seg-99999999"
 redis-cli -p "$REDIS_PORT" del file:link:1 versions:link >/dev/null
 info "debug routes are not on the public listener"
 for p in /debug/threads /debug/threads?format=json; do

@@ -43,14 +43,19 @@ assert_object_count 2
 assert_no_temp_files
 
 # Files uploadd has open in the storage directory (not the directory
-# itself): an upload streams into an unnamed O_TMPFILE file ("#INODE
-# (deleted)"), or a named temp file where the file system has no O_TMPFILE.
+# itself, nor the segments directory and segment files, which small
+# uploads share and stay open): an upload streams into an unnamed
+# O_TMPFILE file ("#INODE (deleted)"), or a named temp file where the file
+# system has no O_TMPFILE.
 open_upload_files() {
 	local store fd target
 	store=$(realpath "$UPLOADD_STORAGE")
 	for fd in /proc/"$UPLOADD_PID"/fd/*; do
 		target=$(readlink "$fd" 2>/dev/null) || continue
-		case $target in "$store"/*) echo "$target" ;; esac
+		case $target in
+		"$store"/segments | "$store"/segments/*) ;;
+		"$store"/*) echo "$target" ;;
+		esac
 	done
 	return 0
 }

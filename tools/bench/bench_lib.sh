@@ -52,6 +52,32 @@ start_sink() {
 	SINK_URL=http://127.0.0.1:$port
 }
 
+# Starts the seed's Go upload service (tests/targets/go/goupload, built by
+# tests/targets/go.mk) on a free loopback port against the benchmark's
+# Redis, storing under a new directory, with ARGS (-fsync=false): GO_PID,
+# GO_URL, GO_STORAGE.
+start_go() {
+	local bin=${GO_UPLOAD_BIN:-$BENCH_BIN/../targets/go/goupload} out=$TEST_TMP/go.out port=
+	[ -x "$bin" ] || fail "$bin is not built (make BUILD=... $bin; needs golang-go)"
+	STORE_RUNS=$((STORE_RUNS + 1))
+	GO_STORAGE=$STORE_ROOT/go-$STORE_RUNS
+	mkdir -p "$GO_STORAGE"
+	[ "$(redis-cli -p "$REDIS_PORT" flushall)" = OK ] || fail "redis-server on port $REDIS_PORT did not FLUSHALL"
+	: >"$out"
+	"$bin" -listen 127.0.0.1:0 -redis "127.0.0.1:$REDIS_PORT" -storage "$GO_STORAGE" "$@" \
+		>"$out" 2>"$TEST_TMP/go.err" &
+	GO_PID=$!
+	track_pid "$GO_PID"
+	for _ in $(seq 200); do
+		port=$(sed -n 's/^listening \([0-9]*\)$/\1/p' "$out")
+		[ -n "$port" ] && break
+		kill -0 "$GO_PID" 2>/dev/null || fail "goupload exited at start-up: $(cat "$TEST_TMP/go.err")"
+		sleep 0.05
+	done
+	[ -n "$port" ] || fail "goupload did not start listening (log: $TEST_TMP/go.err)"
+	GO_URL=http://127.0.0.1:$port
+}
+
 # Prepares STORE_ROOT, under which every run gets a new storage directory.
 #
 # Why the care: this file system (ext4 here runs without a journal) makes a
@@ -106,11 +132,13 @@ start_fresh_uploadd() {
 	start_uploadd
 }
 
-# Starts TARGET (sink or uploadd); sets SERVER_PID and SERVER_URL.
+# Starts TARGET (sink, uploadd, go or go-nosync); sets SERVER_PID and SERVER_URL.
 start_target() {
 	case $1 in
 	sink) start_sink; SERVER_PID=$SINK_PID SERVER_URL=$SINK_URL ;;
 	uploadd) start_fresh_uploadd; SERVER_PID=$UPLOADD_PID SERVER_URL=$UPLOADD_URL ;;
+	go) start_go; SERVER_PID=$GO_PID SERVER_URL=$GO_URL ;;
+	go-nosync) start_go -fsync=false; SERVER_PID=$GO_PID SERVER_URL=$GO_URL ;;
 	*) fail "unknown target $1" ;;
 	esac
 }
@@ -123,26 +151,31 @@ stop_target() {
 		assert_no_temp_files
 		rm -f "$UPLOADD_LOG"
 		bench_discard "$UPLOADD_STORAGE" "$2"
+	elif [ "$1" = go ] || [ "$1" = go-nosync ]; then
+		bench_discard "$GO_STORAGE" "$2"
 	fi
 }
 
 # bench_point OUT TARGET SIZE CONNS SECONDS RUN: one loadgen run.
 bench_point() {
-	local out=$1 target=$2 size=$3 conns=$4 secs=$5 run=$6 cpu0 cpu1 hwm lg
+	local out=$1 target=$2 size=$3 conns=$4 secs=$5 run=$6 cpu0 cpu1 rcpu0 rcpu1 hwm lg
 	start_target "$target"
 	cpu0=$(proc_cpu_s "$SERVER_PID")
+	rcpu0=$(proc_cpu_s "$REDIS_PID")
 	lg=$("$BENCH_BIN/loadgen" --json -s "$size" -c "$conns" -d "$secs" \
 		-p "b$size-c$conns-r$run" "$SERVER_URL/upload" 2>"$TEST_TMP/loadgen.err") ||
 		fail "loadgen against $target ($size, $conns connections) got no 2xx answer: $(tail -3 "$TEST_TMP/loadgen.err")"
 	cpu1=$(proc_cpu_s "$SERVER_PID")
+	rcpu1=$(proc_cpu_s "$REDIS_PID")
 	hwm=$(proc_hwm_kib "$SERVER_PID")
 	stop_target "$target" "$size"
 	[ -s "$TEST_TMP/loadgen.err" ] && sed 's/^/# /' "$TEST_TMP/loadgen.err" >&2
-	printf '{"kind":"point","size":"%s","conns":%d,"target":"%s","run":%d,"duration_s":%s,"cpu_s":%s,"hwm_kib":%d,"loadgen":%s}\n' \
+	printf '{"kind":"point","size":"%s","conns":%d,"target":"%s","run":%d,"duration_s":%s,"cpu_s":%s,"redis_cpu_s":%s,"hwm_kib":%d,"loadgen":%s}\n' \
 		"$size" "$conns" "$target" "$run" "$secs" \
 		"$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.3f", b - a }')" \
+		"$(awk -v a="$rcpu0" -v b="$rcpu1" 'BEGIN { printf "%.3f", b - a }')" \
 		"$hwm" "$lg" >>"$out"
-	python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); l=r["loadgen"]; print("# %-4s c%-2d %-7s run %d: %8.1f uploads/s %7.1f MiB/s p50 %.2f ms p99 %.2f ms non-2xx %d cpu %.3f s rss %d KiB" % (r["size"], r["conns"], r["target"], r["run"], l["uploads_per_s"], l["mib_per_s"], l["latency_ms"]["p50"], l["latency_ms"]["p99"], l["non_2xx"], r["cpu_s"], r["hwm_kib"]))' \
+	python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); l=r["loadgen"]; ok=max(l["ok"], 1); print("# %-4s c%-2d %-7s run %d: %8.1f uploads/s %7.1f MiB/s p50 %.2f ms p99 %.2f ms non-2xx %d cpu %.0f us/upload (redis %.0f) rss %d KiB" % (r["size"], r["conns"], r["target"], r["run"], l["uploads_per_s"], l["mib_per_s"], l["latency_ms"]["p50"], l["latency_ms"]["p99"], l["non_2xx"], r["cpu_s"] * 1e6 / ok, r["redis_cpu_s"] * 1e6 / ok, r["hwm_kib"]))' \
 		<<<"$(tail -1 "$out")" >&2
 }
 

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Upload benchmark: uploadd against what this machine allows.
+# Upload benchmark: uploadd against what this machine allows and against
+# the seed's Go service it replaces.
 #
-# Builds uploadd, loadgen, sink and durable_floor, starts a private
-# redis-server on a free loopback port, then for each point of the matrix
-# (4 KiB, 1 MiB, 16 MiB at 1 and 16 connections) alternates runs against the
-# sink (client + loopback + one copy, nothing else), the durable floor (the
-# file system doing uploadd's create/write/fdatasync/rename/fsync, nothing
-# else) and a fresh uploadd, and ends with one 1 GiB curl upload to the sink
-# and to uploadd. Physical references come from the same invocation:
+# Builds uploadd, loadgen, sink, durable_floor and the Go service
+# (tests/targets/go/goupload), starts a private redis-server on a free
+# loopback port, then for each point of the matrix (4 KiB, 1 MiB, 16 MiB at
+# 1 and 16 connections) alternates runs against the sink (client +
+# loopback + one copy, nothing else), the durable floor (the file system
+# doing a per-file create/write/fdatasync/rename/fsync, nothing else), the
+# Go service (with its fsync per file, and without it), and a fresh
+# uploadd, and ends with one 1 GiB curl upload to the sink and to uploadd. Physical references come from the same invocation:
 # openssl speed (SHA-256) and dd conv=fsync on the storage file system. Each figure is the median of RUNS runs with min and
 # max; the table goes to stdout and, for a full run, into the "uploads"
 # section of docs/BENCHMARKS.md (tools/bench/update-section.sh).
@@ -86,12 +88,13 @@ if [ -n "$rev" ]; then
 		{ echo "upload_bench: --rev $rev is not a commit (see --help)" >&2; exit 2; }
 fi
 
-# Durations in seconds: against uploadd / the sink / the durable floor,
-# for 4 KiB and 1 MiB points (small) and 16 MiB points (big).
+# Durations in seconds: against uploadd / the sink / the durable floor /
+# the Go service, for 4 KiB and 1 MiB points (small) and 16 MiB points
+# (big).
 if [ $quick -eq 1 ]; then
-	dur_small=2 dur_big=3 sink_small=2 sink_big=2 floor_small=1 floor_big=2 dd_mib=256
+	dur_small=2 dur_big=3 sink_small=2 sink_big=2 floor_small=1 floor_big=2 go_small=2 go_big=3 dd_mib=256
 else
-	dur_small=5 dur_big=30 sink_small=2 sink_big=4 floor_small=2 floor_big=4 dd_mib=1024
+	dur_small=5 dur_big=30 sink_small=2 sink_big=4 floor_small=2 floor_big=4 go_small=5 go_big=10 dd_mib=1024
 fi
 
 # A relative --build is relative to the repository, as make's BUILD is.
@@ -99,6 +102,13 @@ echo "# building uploadd, loadgen and sink in $build" >&2
 make -s -C "$root" BUILD="$build" "$build/uploadd" "$build/bench/loadgen" \
 	"$build/bench/sink" "$build/bench/durable_floor" >&2 ||
 	{ echo "upload_bench: build failed (see above)" >&2; exit 1; }
+# The Go service needs golang-go (tools/setup.sh): without it, no Go rows.
+go_targets=()
+if command -v go >/dev/null && make -s -C "$root" BUILD="$build" "$build/targets/go/goupload" >&2; then
+	go_targets=(go go-nosync)
+else
+	echo "# warning: the Go service could not be built (golang-go missing?): no Go rows" >&2
+fi
 case $build in /*) ;; *) build=$root/$build ;; esac
 # Others may edit the tree: say what was measured, or build it from a commit.
 uploadd_build=$build
@@ -157,11 +167,14 @@ bench_references "$results" "$runs" "$data" "$dd_mib"
 points=("4K 1" "4K 16" "1M 1" "1M 16" "16M 1" "16M 16")
 for p in "${points[@]}"; do
 	read -r size conns <<<"$p"
-	d=$dur_small s=$sink_small f=$floor_small
-	[ "$size" = 16M ] && d=$dur_big s=$sink_big f=$floor_big
+	d=$dur_small s=$sink_small f=$floor_small g=$go_small
+	[ "$size" = 16M ] && d=$dur_big s=$sink_big f=$floor_big g=$go_big
 	for run in $(seq "$runs"); do
 		bench_point "$results" sink "$size" "$conns" "$s" "$run"
 		bench_floor "$results" "$size" "$conns" "$f" "$run"
+		for t in "${go_targets[@]+"${go_targets[@]}"}"; do
+			bench_point "$results" "$t" "$size" "$conns" "$g" "$run"
+		done
 		bench_point "$results" uploadd "$size" "$conns" "$d" "$run"
 	done
 done
@@ -189,17 +202,29 @@ file; a new filename/version per request) over keep-alive connections, one
 request after another on each. \`sink\` (tools/bench/sink.c) is the
 reference server: it reads each body into memory, drops it and answers 201.
 \`durable_floor\` (tools/bench/durable_floor.c) is the file system's own
-limit: as many threads as connections repeat uploadd's storage protocol
-(create a temp file, write, fdatasync, rename, fsync the directory) with no
-HTTP, hashing or Redis. Runs alternate sink, floor, uploadd, sink... so
-background load hits all alike. Durations: 4 KiB and 1 MiB points ${dur_small} s
-against uploadd, ${sink_small} s against the sink, ${floor_small} s for the floor; 16 MiB points
-${dur_big} s, ${sink_big} s and ${floor_big} s. At the deadline no new request starts and those in
-flight finish.
+limit for a file per upload: as many threads as connections repeat
+create a temp file, write, fdatasync, rename, fsync the directory, with
+no HTTP, hashing or Redis. \`go\` is the seed's Go service
+(tests/targets/go/goupload: net/http, the whole file in memory, checksum
+and write goroutines, Redis SETNX + EXISTS + HMSET + an unlock script,
+\`f.Sync()\` of the file but not of its directory) against the same
+Redis; \`go-nosync\` is the same binary with \`-fsync=false\`, the
+\`os.WriteFile\` behaviour issue 15 measured (not durable: a 201 there
+survives no power cut). uploadd stores files up to \`--small-file-max\`
+(64 KiB) as records in shared segment files, many made durable by one
+fdatasync (docs/STORAGE.md), larger ones as a file each. Runs alternate
+sink, floor, go, go-nosync, uploadd, sink... so background load hits all
+alike. Durations: 4 KiB and 1 MiB points ${dur_small} s against uploadd,
+${go_small} s against each Go variant, ${sink_small} s against the sink,
+${floor_small} s for the floor; 16 MiB points ${dur_big} s, ${go_big} s,
+${sink_big} s and ${floor_big} s. At the deadline no new request starts
+and those in flight finish.
 
 uploadd runs with its defaults (access log on, --max-uploads 128) plus the
 test harness's Redis timeouts, against a private redis-server ${redis_v} on
-loopback without persistence, with storage in a new directory per run under
+loopback without persistence (the same server for uploadd and the Go
+service; its CPU per upload is reported: Redis work is part of each
+design), with storage in a new directory per run under
 \`$STORE_ROOT\` ($fstype on $dev, the repository's disk, not tmpfs). uploadd
 is restarted for every run, with Redis FLUSHALL: its peak RSS is that run's
 VmHWM, and its CPU is the utime+stime delta over the run (/proc/PID/stat).

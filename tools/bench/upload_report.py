@@ -4,8 +4,9 @@ docs/BENCHMARKS.md (called by tools/bench/upload_bench.sh; not run by hand).
 
 Input: a JSON Lines file written by upload_bench.sh, one record per run:
   {"kind": "ref", "name": "sha256"|"disk", "run": N, "mib_s": X}
-  {"kind": "point", "size": "4K", "conns": 16, "target": "sink"|"uploadd",
-   "run": N, "duration_s": D, "cpu_s": C, "hwm_kib": K, "loadgen": {...}}
+  {"kind": "point", "size": "4K", "conns": 16,
+   "target": "sink"|"go"|"go-nosync"|"uploadd", "run": N, "duration_s": D,
+   "cpu_s": C, "redis_cpu_s": R, "hwm_kib": K, "loadgen": {...}}
   {"kind": "floor", "size": "4K", "conns": 16, "run": N, "duration_s": D,
    "floor": {...durable_floor --json...}}
   {"kind": "big", "target": ..., "run": N, "status": 201, "time_s": T,
@@ -67,6 +68,7 @@ def point_metrics(r):
         "errors": lg["errors"] + lg["unfinished"],
         "rss": r["hwm_kib"] / 1024.0,
         "cpu_us": r["cpu_s"] * 1e6 / ok if ok else float("nan"),
+        "redis_us": r.get("redis_cpu_s", float("nan")) * 1e6 / ok if ok else float("nan"),
         "ok": ok,
     }
 
@@ -84,6 +86,7 @@ def floor_metrics(r):
         "errors": 0,
         "rss": None,
         "cpu_us": f["cpu_us_per_file"],
+        "redis_us": None,
         "ok": f["files"],
     }
 
@@ -100,6 +103,7 @@ def big_metrics(r):
         "errors": 0,
         "rss": r["hwm_kib"] / 1024.0,
         "cpu_us": r["cpu_s"] * 1e6,
+        "redis_us": None,
         "ok": ok,
     }
 
@@ -119,6 +123,7 @@ def row(label, target, dur, runs, sink_mib, floor_mib):
     mib = col(runs, "mib")
     errs = sum(col(runs, "errors"))
     non2xx = "%d" % sum(col(runs, "non2xx")) + (" (+%d errors)" % errs if errs else "")
+    redis = [v for v in col(runs, "redis_us") if v is not None and v == v]
     cells = [label, target, dur,
              fmt(col(runs, "ups"), digits_for(col(runs, "ups"))),
              fmt(mib, digits_for(mib)),
@@ -127,6 +132,7 @@ def row(label, target, dur, runs, sink_mib, floor_mib):
              "-" if target == "floor" else non2xx,
              "-" if target == "floor" else fmt(col(runs, "rss"), 1),
              fmt(col(runs, "cpu_us"), 0),
+             fmt(redis, 0) if redis and target != "sink" else "-",
              "baseline" if target == "sink" else share(runs, sink_mib),
              "baseline" if target == "floor" else
              "-" if target == "sink" else share(runs, floor_mib)]
@@ -182,21 +188,23 @@ def main():
       "MiB/s count 2xx answers only (MiB/s = file bytes); p50/p99 are the "
       "latencies of those answers; peak RSS is the server's VmHWM; CPU is "
       "the server's user+system time divided by completed uploads (for the "
-      "floor: its own CPU per file); the last two columns are MiB/s as a "
-      "share of the sink's and of the durable floor's in the same point. "
-      "uploadd has to do at least what both references do: receive every "
-      "byte like the sink and store it durably like the floor.")
+      "floor: its own CPU per file), Redis the redis-server's over the same "
+      "run; the last two columns are MiB/s as a share of the sink's and of "
+      "the durable floor's in the same point. uploadd has to do at least "
+      "what both references do: receive every byte like the sink and store "
+      "it durably like the floor (for small files it shares one flush among "
+      "many uploads, which the per-file floor cannot).")
     w("")
     w("| size | conns | target | runs | uploads/s | MiB/s | p50 ms | p99 ms "
-      "| non-2xx | peak RSS MiB | CPU µs/upload | vs sink | vs floor |")
-    w("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+      "| non-2xx | peak RSS MiB | CPU µs/upload | Redis µs/upload | vs sink | vs floor |")
+    w("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     med = {}
     for key in order:
         size, conns = key
         tgts = points[key]
         base = {t: statistics.median(col([m for _, m in tgts[t]], "mib"))
                 for t in ("sink", "floor") if t in tgts}
-        for target in ("sink", "floor", "uploadd"):
+        for target in ("sink", "floor", "go", "go-nosync", "uploadd"):
             if target not in tgts:
                 continue
             runs = [m for _, m in tgts[target]]
@@ -215,8 +223,36 @@ def main():
         w("For the 1 GiB row, \"vs floor\" is the share of the dd write+fsync "
           "speed above.")
     w("")
+    w(go_table(med))
     w(bars(med, big, refs))
     print("\n".join(out))
+
+
+def go_table(med):
+    """uploadd against the Go service, point by point, same invocation."""
+    keys = [k for k in med if k[2] == "uploadd" and (k[0], k[1], "go") in med]
+    if not keys:
+        return ""
+    lines = ["uploadd against the seed's Go service (medians of the runs above; "
+             "CPU is the server's plus redis-server's per upload):", "",
+             "| size | conns | uploadd uploads/s | ÷ Go | ÷ Go without fsync "
+             "| CPU+Redis µs/upload: uploadd | Go | Go without fsync |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+
+    def total(runs):
+        return median_of(runs, "cpu_us") + median_of(runs, "redis_us")
+
+    for size, conns, _ in keys:
+        u = med[(size, conns, "uploadd")]
+        g = med[(size, conns, "go")]
+        ns = med.get((size, conns, "go-nosync"))
+        lines.append("| %s | %d | %s | %.2fx | %s | %.0f | %.0f | %s |" % (
+            size, conns, "{:,.0f}".format(median_of(u, "ups")),
+            median_of(u, "ups") / median_of(g, "ups"),
+            "%.2fx" % (median_of(u, "ups") / median_of(ns, "ups")) if ns else "-",
+            total(u), total(g), "%.0f" % total(ns) if ns else "-"))
+    lines.append("")
+    return "\n".join(lines)
 
 
 def verdict(ok):
@@ -234,7 +270,8 @@ def reach(need, limit, what):
 
 
 def bars(med, big, refs):
-    """The issue's three bars, with pass/fail and what the machine allows."""
+    """The bars of issues 3 and 15, with pass/fail and what the machine
+    allows."""
     lines = ["| bar | measured | verdict | what the machine allows |",
              "| --- | --- | --- | --- |"]
     if "sink" in big and "uploadd" in big:
@@ -269,9 +306,42 @@ def bars(med, big, refs):
         lines.append("| 4 KiB at c16: CPU ≤ 250 µs per upload, zero non-2xx "
                      "| %.0f µs per upload; %d non-2xx or failed | %s | %s |"
                      % (cpu, bad, verdict(cpu <= 250 and bad == 0), ctx))
+    if ("4K", 16, "uploadd") in med and ("4K", 16, "go") in med:
+        ur, gr = med[("4K", 16, "uploadd")], med[("4K", 16, "go")]
+        nr = med.get(("4K", 16, "go-nosync"))
+        u, g = median_of(ur, "ups"), median_of(gr, "ups")
+        bad = sum(col(ur, "bad"))
+        ctx = ("the Go service without its fsync (not durable): %.0f uploads/s, "
+               "uploadd %.2fx" % (median_of(nr, "ups"), u / median_of(nr, "ups"))
+               if nr else "-")
+        lines.append("| 4 KiB at c16: uploadd ≥ 2x the Go service's uploads/s, "
+                     "0 non-2xx | %.0f of %.0f uploads/s = %.2fx; %d non-2xx or "
+                     "failed | %s | %s |" % (u, g, u / g, bad,
+                                           verdict(u >= 2 * g and bad == 0), ctx))
+    if ("1M", 1, "uploadd") in med and ("1M", 1, "floor") in med and "sha256" in refs:
+        ur, fr = med[("1M", 1, "uploadd")], med[("1M", 1, "floor")]
+        u, f = median_of(ur, "mib"), median_of(fr, "mib")
+        cpu, fcpu = median_of(ur, "cpu_us"), median_of(fr, "cpu_us")
+        sha = 1e6 / statistics.median(refs["sha256"])  # µs for 1 MiB
+        limit = 1.25 * (fcpu + sha)
+        lines.append("| 1 MiB at c1: ≥ 85%% of the durable floor, CPU ≤ 1.25 × "
+                     "(floor CPU + SHA-256 of 1 MiB) | %.0f of %.0f MiB/s = "
+                     "%.0f%%; CPU %.0f µs per upload against 1.25 × (%.0f + %.0f) = %.0f µs | %s | "
+                     "SHA-256 of 1 MiB at the measured %.0f MiB/s: %.0f µs |"
+                     % (u, f, 100 * u / f, cpu, fcpu, sha, limit,
+                        verdict(u >= 0.85 * f and cpu <= limit),
+                        statistics.median(refs["sha256"]), sha))
+    rss_all = [m["rss"] for k, runs in med.items() if k[2] == "uploadd"
+               for m in runs] + ([m["rss"] for m in big["uploadd"]]
+                                 if "uploadd" in big else [])
+    if rss_all:
+        lines.append("| uploadd peak RSS < 64 MiB at every point | highest "
+                     "VmHWM of every uploadd run: %.1f MiB | %s | - |"
+                     % (max(rss_all), verdict(max(rss_all) < 64)))
     lines.append("")
-    lines.append("The durable floor is what the file system allows with uploadd's "
-                 "protocol (fdatasync and a directory fsync before each 201). dd is "
+    lines.append("The durable floor is what the file system allows with a file "
+                 "per upload (fdatasync and a directory fsync before each 201); "
+                 "uploadd's small files share a flush instead. dd is "
                  "a rougher disk reference: it writes the whole file before its "
                  "fsync, while uploadd starts writeback as it goes, so uploadd can "
                  "beat dd on one large file.")

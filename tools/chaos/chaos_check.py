@@ -8,8 +8,9 @@ Verifies, against the live uploadd, its Redis and its storage directory:
     answered 201, or one whose answer was lost after its whole body went
     out (connection dropped by a restart: the server may have stored it;
     then it must be intact too); never one answered 4xx/5xx or aborted;
-  - no object without metadata and no metadata without its object; the
-    versions index matches the metadata;
+  - no object without metadata and no metadata without its object (files
+    of their own and live segment records alike); the versions index
+    matches the metadata;
   - no temp files in the storage directory, no lock keys left in Redis.
 Prints the counts (tried, 201, 4xx, 5xx, aborted, connection errors,
 verified) and every problem found, one line each.
@@ -27,6 +28,9 @@ import socket
 import sys
 import urllib.parse
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import segments  # noqa: E402  (tools/segments.py)
 
 
 class Redis:
@@ -195,12 +199,13 @@ def main():
                         "(e.g. %s)" % (len(versions), len(meta),
                                        sorted(versions ^ set(meta))[:3]))
 
-    # Objects on disk match the metadata, one for one.
-    on_disk = {f for f in os.listdir(args.storage)
-               if os.path.isfile(os.path.join(args.storage, f))}
-    temps = sorted(f for f in on_disk if f.startswith(".uploadd-tmp-"))
-    # .uploadd-id names the directory in Redis (the sweep's namespace).
-    objects = on_disk - set(temps) - {".uploadd-id"}
+    # Objects on disk match the metadata, one for one: files of their own
+    # (not the temp files, nor .uploadd-id, which names the directory in
+    # Redis) and live segment records (tools/segments.py reads both).
+    temps = sorted(f for f in os.listdir(args.storage)
+                   if f.startswith(".uploadd-tmp-"))
+    objects = set(segments.files(args.storage)) | \
+        {loc for loc, _ in segments.records(args.storage)}
     paths = {h.get("path") for h in meta.values()}
     for f in sorted(objects - paths):
         problems.append("orphan object (no metadata): %s" % f)

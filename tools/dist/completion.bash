@@ -24,7 +24,8 @@ _taskscope_watch_opts='-p --pid --comm -d --duration --min-block --stuck
 	--summary-threads --goroutine-waits --no-goroutines -h --help'
 _uploadd_opts='-l --listen --debug-listen --max-connections
 	--connection-timeout --header-timeout --min-body-rate -s --storage
-	--max-upload-size --max-uploads --lock-ttl --token-file --redis-host
+	--max-upload-size --small-file-max --max-uploads --lock-ttl --token-file
+	--redis-host
 	--redis-port --redis-password-file --redis-connect-timeout
 	--redis-timeout --redis-sentinel --redis-master --redis-min-replicas
 	--redis-wait-timeout --redis-failover-wait --ceph-conf --ceph-id
@@ -146,6 +147,7 @@ _uploadd()
 	--debug-listen) COMPREPLY=($(compgen -W 'off' -- "$cur")); return ;;
 	-l | --listen | --max-connections | --connection-timeout | \
 	--header-timeout | --min-body-rate | --max-upload-size | \
+	--small-file-max | \
 	--max-uploads | --lock-ttl | --redis-host | --redis-port | \
 	--redis-connect-timeout | --redis-timeout | --shutdown-grace | \
 	--redis-sentinel | --redis-master | --redis-min-replicas | \

@@ -144,7 +144,8 @@ static struct MHD_Response *object_response(struct store_reader *r,
 	struct object_stream *st;
 
 	if (r->fd >= 0) {
-		resp = MHD_create_response_from_fd_at_offset64(len, r->fd, first);
+		resp = MHD_create_response_from_fd_at_offset64(len, r->fd,
+							       r->off + first);
 		if (resp)
 			r->fd = -1; /* MHD's now */
 		store_close(r);

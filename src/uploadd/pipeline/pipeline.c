@@ -205,16 +205,32 @@ int pipeline_finish(struct pipeline *p, char sha256_hex[65], uint64_t *size)
 	return 0;
 }
 
-int pipeline_commit(struct pipeline *p, const struct store_key *key,
-		    char locator[STORE_LOCATOR_MAX])
+void pipeline_names(struct pipeline *p, const struct store_key *key)
 {
+	if (p->up)
+		store_upload_names(p->up, key);
+}
+
+bool pipeline_needs_intent(struct pipeline *p)
+{
+	return !p->up || store_upload_needs_intent(p->up);
+}
+
+int pipeline_commit(struct pipeline *p, const struct store_key *key,
+		    char locator[STORE_LOCATOR_MAX], struct gcommit_job *then)
+{
+	if (then)
+		return store_upload_publish_then(p->up, key, locator, then);
 	return store_upload_publish(p->up, key, locator);
 }
 
-void pipeline_keep(struct pipeline *p)
+void pipeline_keep(struct pipeline *p, bool unsure)
 {
-	if (p->up)
+	if (p->up) {
+		if (unsure)
+			store_upload_unsure(p->up);
 		store_upload_close(p->up);
+	}
 	p->up = NULL;
 }
 

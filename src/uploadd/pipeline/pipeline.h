@@ -67,6 +67,14 @@ void pipeline_global_cleanup(void);
 int pipeline_start(struct pipeline *p, struct store_backend *store,
 		   const char *token);
 
+/* The upload's names, when known before its first byte (the backend may
+ * keep them with the bytes: store_upload_names). Connection thread. */
+void pipeline_names(struct pipeline *p, const struct store_key *key);
+
+/* After pipeline_finish: whether the upload's intent must be in Redis
+ * before pipeline_commit (store_upload_needs_intent). */
+bool pipeline_needs_intent(struct pipeline *p);
+
 /* Copies len bytes into the queue, blocking while it is full (the slower
  * consumer sets the pace). Returns 0, or the writer's -errno when it failed
  * (e.g. -ENOSPC), -ENOMEM, or -EAGAIN when a thread could not start. */
@@ -80,14 +88,16 @@ int pipeline_write(struct pipeline *p, const char *data, size_t len);
 int pipeline_finish(struct pipeline *p, char sha256_hex[65], uint64_t *size);
 
 /* After pipeline_finish: makes the bytes durable and readable under the
- * locator for key, written to locator (store_upload_publish). Returns 0
- * or -errno (the bytes are left for pipeline_destroy to remove). */
+ * locator for key, written to locator (store_upload_publish_then: then,
+ * if not NULL, may run with a group's others after their flush). Returns
+ * 0 or -errno (the bytes are left for pipeline_destroy to remove). */
 int pipeline_commit(struct pipeline *p, const struct store_key *key,
-		    char locator[STORE_LOCATOR_MAX]);
+		    char locator[STORE_LOCATOR_MAX], struct gcommit_job *then);
 
-/* The metadata names the bytes: keep them (pipeline_destroy then only
- * frees). */
-void pipeline_keep(struct pipeline *p);
+/* The metadata names the bytes, or may (unsure: the commit's outcome is
+ * unknown, and the sweep decides later): keep them (pipeline_destroy then
+ * only frees). */
+void pipeline_keep(struct pipeline *p, bool unsure);
 
 /* Stops and joins the threads if still running, removes what the backend
  * wrote unless kept, frees everything. Returns 0, or -errno when the

@@ -11,16 +11,13 @@
 
 #include "common/log.h"
 #include "uploadd/debug/metrics.h"
+#include "uploadd/http/formdata.h"
 #include "uploadd/http/multipart.h"
 #include "uploadd/http/routes.h"
 #include "uploadd/pipeline/pipeline.h"
 #include "uploadd/store/meta.h"
 #include "uploadd/store/redis_store.h"
 
-/* Post-processor buffer: the most a field callback gets at once, and the
- * longest part head accepted. MHD callocs it per request: 64 KiB cost ~5 us
- * of zeroing per upload, for no gain in callbacks that cost far less. */
-#define PP_BUFFER (16u * 1024)
 /* Body bytes allowed beyond --max-upload-size: multipart framing and the
  * small fields, which multipart.c bounds to a few hundred bytes. */
 #define BODY_SLACK (64u * 1024)
@@ -33,7 +30,7 @@
 
 struct upload {
 	struct uploadd_server *srv;
-	struct MHD_PostProcessor *pp;
+	struct fp_parser fp;       /* the body's parts (formdata.h) */
 	struct mp_state mp;
 	struct pipeline pipe;
 	char token[UPLOAD_TOKEN_HEX + 1];
@@ -201,40 +198,40 @@ static bool body_in_hand(const struct upload *up)
 	return up->known_length && *up->bytes_in >= up->content_length;
 }
 
-/* The post processor's callback: one piece of one field. */
-static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind,
-				const char *key, const char *filename,
-				const char *content_type,
-				const char *transfer_encoding,
-				const char *data, uint64_t off, size_t size)
+/* The form-data splitter's callback: one piece of one field. Returns
+ * nonzero to stop the body's parsing (the outcome is then decided). */
+static int on_field(void *cls, const char *key, uint64_t off,
+		    const char *data, size_t size)
 {
 	struct upload *up = cls;
 	int ev, err;
 
-	(void)kind;
-	(void)filename; /* the client's name for its file is never used */
-	(void)content_type;
-	(void)transfer_encoding;
 	if (up->status)
-		return MHD_NO;
+		return 1;
 	ev = mp_feed(&up->mp, key, off, data, size);
 	if (ev < 0) {
 		upload_fail(up, MHD_HTTP_BAD_REQUEST, "%s", up->mp.detail);
-		return MHD_NO;
+		return 1;
 	}
 	if (ev & MP_EV_FILE_BEGIN) {
-		bool early = up->srv->store->ops->writes_before_publish;
+		const struct store_ops *ops = up->srv->store->ops;
+		bool names = mp_names_ready(&up->mp);
+		/* A backend that keeps the names with the bytes needs no
+		 * intent before its writes: the sweep resolves what a crash
+		 * leaves of them against the metadata (backend.h). */
+		bool early = ops->writes_before_publish &&
+			     !(names && ops->upload_names);
 
 		/* Names first: 409 now rather than after the whole file. A
 		 * backend whose writes are durable at once needs the intent
 		 * in Redis before the first one, names or not. */
-		if (mp_names_ready(&up->mp) && (early || !body_in_hand(up))) {
+		if (names && (early || !body_in_hand(up))) {
 			if (upload_lock(up) < 0)
-				return MHD_NO;
+				return 1;
 		} else if (early) {
 			if (rstore_register(up->token) < 0) {
 				upload_fail_redis(up);
-				return MHD_NO;
+				return 1;
 			}
 			up->registered = true;
 			clock_gettime(CLOCK_MONOTONIC, &up->lock_time);
@@ -242,7 +239,13 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind,
 		err = pipeline_start(&up->pipe, up->srv->store, up->token);
 		if (err) {
 			upload_fail_storage(up, "create a temp file", err);
-			return MHD_NO;
+			return 1;
+		}
+		if (names) {
+			const struct store_key k = { up->mp.filename,
+						     up->mp.version, up->token };
+
+			pipeline_names(&up->pipe, &k);
 		}
 	}
 	if (ev & MP_EV_FILE_DATA) {
@@ -250,30 +253,37 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind,
 			upload_fail(up, MHD_HTTP_CONTENT_TOO_LARGE,
 				    "the file is larger than the limit of %"
 				    PRIu64 " bytes", up->srv->cfg->max_upload_size);
-			return MHD_NO;
+			return 1;
 		}
 		err = pipeline_write(&up->pipe, data, size);
 		if (err) {
 			upload_fail_storage(up, "write the file", err);
-			return MHD_NO;
+			return 1;
 		}
 		if (upload_refresh_lock(up) < 0)
-			return MHD_NO;
+			return 1;
 	}
-	return MHD_YES;
+	return 0;
 }
 
 /* Records the metadata. When Redis went away after the commit was sent,
  * it may have been stored: asking again is safe (for the same token and
  * path the script answers "stored" if the first one was) and is done
  * until Redis gives an answer or COMMIT_RESOLVE_MS pass. *unknown is set
- * when it still did not: then the metadata may name the object. */
-static int upload_commit_meta(struct upload *up, int64_t t, bool *unknown)
+ * when it still did not: then the metadata may name the object. first is
+ * the answer to a commit already sent with a group's (commit_jobs), or
+ * -EAGAIN when none was. */
+static int upload_commit_meta(struct upload *up, int64_t t, int first,
+			      bool *unknown)
 {
 	const struct timespec pause = { 0, COMMIT_RETRY_MS * 1000000L };
 	struct timespec start;
-	int r = rstore_commit(&up->meta, up->token, t);
+	int r = first;
 
+	/* A group's commit that did not run, or whose outcome Redis did
+	 * not give: this upload's own (the script is idempotent). */
+	if (r < 0 || r == RSTORE_UNREPLICATED)
+		r = rstore_commit(&up->meta, up->token, t, up->registered);
 	*unknown = r == -ETIMEDOUT || r == -ECONNRESET || r == -EIO ||
 		   r == -ECONNREFUSED;
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -282,10 +292,37 @@ static int upload_commit_meta(struct upload *up, int64_t t, bool *unknown)
 	while ((*unknown || r == RSTORE_UNREPLICATED) &&
 	       http_elapsed(&start) * 1000 < COMMIT_RESOLVE_MS) {
 		nanosleep(&pause, NULL);
-		r = rstore_commit(&up->meta, up->token, t);
+		r = rstore_commit(&up->meta, up->token, t, up->registered);
 		*unknown = r < 0;
 	}
 	return r;
+}
+
+/* The metadata commit as a group-commit job (groupcommit.h): the leader
+ * of a segment flush sends the commits of every upload that flush covered
+ * in one Redis round trip, so each upload sleeps once (for the flush and
+ * its commit) instead of twice. */
+struct commit_job {
+	struct gcommit_job job; /* first: the leader sees only this */
+	struct upload *up;
+	int64_t t;
+	int result;             /* rstore_commit_batch's answer */
+};
+
+static void commit_jobs(struct gcommit_job **jobs, size_t n)
+{
+	struct rstore_commit_req req[GCOMMIT_JOBS_MAX];
+
+	for (size_t i = 0; i < n; i++) {
+		struct commit_job *cj = (struct commit_job *)jobs[i];
+
+		req[i] = (struct rstore_commit_req){ &cj->up->meta,
+						     cj->up->token, cj->t,
+						     cj->up->registered, 0 };
+	}
+	rstore_commit_batch(req, n);
+	for (size_t i = 0; i < n; i++)
+		((struct commit_job *)jobs[i])->result = req[i].result;
 }
 
 static int64_t now_ms(void)
@@ -304,14 +341,13 @@ static void upload_finish(struct upload *up)
 				       up->token };
 	char sha[SHA256_HEX_LEN + 1];
 	int64_t t = now_ms();
-	enum MHD_Result whole = MHD_destroy_post_processor(up->pp);
+	struct commit_job cj = { { commit_jobs, false }, up, t, -EAGAIN };
 	bool unknown;
 	int err, r;
 
-	up->pp = NULL;
-	if (whole != MHD_YES) {
+	if (fp_finish(&up->fp) < 0) {
 		upload_fail(up, MHD_HTTP_BAD_REQUEST, "malformed multipart body: "
-			    "it ends before its closing boundary");
+			    "%s", up->fp.error);
 		return;
 	}
 	if (mp_finish(&up->mp) < 0) {
@@ -333,17 +369,20 @@ static void upload_finish(struct upload *up)
 	snprintf(m->version, sizeof(m->version), "%s", up->mp.version);
 	memcpy(m->sha256, sha, sizeof(m->sha256));
 	meta_format_time(t, m->uploaded_at);
-	/* The intent must be in Redis before anything can be reachable. */
-	if (!up->locked && upload_lock(up) < 0)
+	/* The intent must be in Redis before anything can be reachable,
+	 * unless the backend kept the names with the bytes. */
+	if (!up->locked && pipeline_needs_intent(&up->pipe) &&
+	    upload_lock(up) < 0)
 		return;
-	err = pipeline_commit(&up->pipe, &key, m->path);
+	err = pipeline_commit(&up->pipe, &key, m->path, &cj.job);
 	if (err) {
 		upload_fail_storage(up, "commit the file", err);
 		return;
 	}
-	r = upload_commit_meta(up, t, &unknown);
+	r = upload_commit_meta(up, t, cj.job.ran ? cj.result : -EAGAIN,
+			       &unknown);
 	if (r == RSTORE_OK) {
-		pipeline_keep(&up->pipe);
+		pipeline_keep(&up->pipe, false);
 		up->committed = true;
 		up->locked = up->registered = false; /* the commit took them */
 		up->status = MHD_HTTP_CREATED;
@@ -354,7 +393,7 @@ static void upload_finish(struct upload *up)
 		 * have not said so: keep the bytes it would name (an orphan
 		 * at worst, which the sweep removes once Redis says the
 		 * upload never committed; never metadata without its file). */
-		pipeline_keep(&up->pipe);
+		pipeline_keep(&up->pipe, true);
 		up->locked = false;
 		up->registered = false; /* the sweep decides now */
 		log_warn("the metadata of \"%s\" version \"%s\" may or may not "
@@ -410,8 +449,7 @@ static void upload_cleanup(struct request *rq, bool aborted)
 {
 	struct upload *up = rq->state;
 
-	if (up->pp)
-		MHD_destroy_post_processor(up->pp);
+	fp_free(&up->fp);
 	upload_undo(up);
 	metrics_upload_end(aborted && !rq->status ? 0 : rq->status,
 			   up->committed ? up->meta.size : 0,
@@ -471,10 +509,9 @@ static void upload_begin(struct upload *up, struct MHD_Connection *c)
 		return;
 	}
 	mp_init(&up->mp);
-	up->pp = MHD_create_post_processor(c, PP_BUFFER, on_field, up);
-	if (!up->pp)
+	if (fp_init(&up->fp, ct, on_field, up) < 0)
 		upload_fail(up, MHD_HTTP_BAD_REQUEST, "malformed multipart "
-			    "request: the Content-Type has no boundary");
+			    "request: %s", up->fp.error);
 }
 
 /* True when the body has averaged under --min-body-rate since
@@ -522,10 +559,9 @@ enum MHD_Result upload_handle(struct uploadd_server *srv,
 			upload_fail(up, MHD_HTTP_CONTENT_TOO_LARGE,
 				    "the body is larger than the limit of %" PRIu64
 				    " bytes per file", srv->cfg->max_upload_size);
-		if (!up->status &&
-		    MHD_post_process(up->pp, data, *size) != MHD_YES)
+		if (!up->status && fp_feed(&up->fp, data, *size) < 0)
 			upload_fail(up, MHD_HTTP_BAD_REQUEST,
-				    "malformed multipart body");
+				    "malformed multipart body: %s", up->fp.error);
 		/* Past an error the body is dropped, up to a bound. */
 		if (up->status && rq->bytes_in > up->discard_until)
 			return MHD_NO;

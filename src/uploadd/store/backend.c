@@ -4,6 +4,7 @@
 
 #include <errno.h>
 
+#include "uploadd/store/segstore.h"
 #include "uploadd/store/storage.h"
 
 /* Every handle starts with its backend, so a call can find its ops. */
@@ -15,6 +16,18 @@ int store_upload_open(struct store_backend *b, const char *token,
 		      struct store_upload **out)
 {
 	return b->ops->upload_open(b, token, out);
+}
+
+void store_upload_names(struct store_upload *u, const struct store_key *k)
+{
+	if (u->b->ops->upload_names)
+		u->b->ops->upload_names(u, k);
+}
+
+bool store_upload_needs_intent(struct store_upload *u)
+{
+	return !u->b->ops->upload_needs_intent ||
+	       u->b->ops->upload_needs_intent(u);
 }
 
 int store_upload_write(struct store_upload *u, const void *data, size_t len)
@@ -33,6 +46,15 @@ int store_upload_publish(struct store_upload *u, const struct store_key *k,
 	return u->b->ops->upload_publish(u, k, locator);
 }
 
+int store_upload_publish_then(struct store_upload *u, const struct store_key *k,
+			      char locator[STORE_LOCATOR_MAX],
+			      struct gcommit_job *then)
+{
+	if (u->b->ops->upload_publish_then)
+		return u->b->ops->upload_publish_then(u, k, locator, then);
+	return u->b->ops->upload_publish(u, k, locator);
+}
+
 int store_upload_abort(struct store_upload *u)
 {
 	return u->b->ops->upload_abort(u);
@@ -43,6 +65,12 @@ void store_upload_close(struct store_upload *u)
 	u->b->ops->upload_close(u);
 }
 
+void store_upload_unsure(struct store_upload *u)
+{
+	if (u->b->ops->upload_unsure)
+		u->b->ops->upload_unsure(u);
+}
+
 int store_open(struct store_backend *b, const char *locator, uint64_t size,
 	       struct store_reader *r)
 {
@@ -50,6 +78,7 @@ int store_open(struct store_backend *b, const char *locator, uint64_t size,
 		return -EINVAL; /* Redis content is not trusted as a name */
 	r->b = b;
 	r->fd = -1;
+	r->off = 0;
 	r->priv = NULL;
 	r->size = size;
 	return b->ops->open(b, locator, size, r);
@@ -82,6 +111,28 @@ int store_sweep_remove(struct store_backend *b, const struct store_key *k,
 	return b->ops->sweep_remove(b, k, removed);
 }
 
+void store_sweep_settled(struct store_backend *b, int64_t before_ms)
+{
+	if (b->ops->sweep_settled)
+		b->ops->sweep_settled(b, before_ms);
+}
+
+size_t store_orphan_candidates(struct store_backend *b,
+			       struct store_candidate *out, size_t max)
+{
+	return b->ops->orphan_candidates ? b->ops->orphan_candidates(b, out, max) :
+	       0;
+}
+
+int store_orphan_resolved(struct store_backend *b,
+			  const struct store_candidate *c, bool committed,
+			  unsigned *removed)
+{
+	*removed = 0;
+	return b->ops->orphan_resolved ?
+	       b->ops->orphan_resolved(b, c, committed, removed) : 0;
+}
+
 int store_check(struct store_backend *b, char *why, size_t len)
 {
 	return b->ops->check(b, why, len);
@@ -111,5 +162,9 @@ int store_locator(const struct store_key *k, char out[STORE_LOCATOR_MAX])
 
 bool store_valid_locator(const char *s)
 {
-	return storage_valid_object_name(s);
+	uint32_t no;
+	uint64_t off, len;
+
+	return storage_valid_object_name(s) ||
+	       segstore_parse_locator(s, &no, &off, &len);
 }

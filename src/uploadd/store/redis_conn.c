@@ -380,6 +380,45 @@ static redisReply *command_once(int argc, const char **argv, const size_t *len,
 	return NULL;
 }
 
+int rconn_pipeline(size_t n, const int *argc, const char **const *argv,
+		   const size_t *const *len, redisReply **replies)
+{
+	redisContext *c;
+	int err = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		replies[i] = NULL;
+	c = conn_get(&err);
+	if (!c) {
+		note_reachable(false);
+		return err;
+	}
+	for (i = 0; i < n; i++)
+		if (redisAppendCommandArgv(c, argc[i], argv[i], len[i]) != REDIS_OK)
+			goto failed;
+	for (i = 0; i < n; i++) {
+		void *r = NULL;
+
+		if (redisGetReply(c, &r) != REDIS_OK)
+			goto failed;
+		replies[i] = r;
+	}
+	note_reachable(true);
+	return 0;
+failed:
+	for (i = 0; i < n; i++) {
+		if (replies[i])
+			freeReplyObject(replies[i]);
+		replies[i] = NULL;
+	}
+	err = io_error(c, argv[0][0]);
+	sentinel_invalidate(tls_gen);
+	conn_drop();
+	note_reachable(false);
+	return err;
+}
+
 static double since_ms(const struct timespec *t0)
 {
 	struct timespec now;
@@ -437,12 +476,23 @@ redisReply *rconn_script_reply(struct redis_script *s, int nkeys,
 				const char **keys, int nargs, const char **args,
 				int *err)
 {
-	const char *argv[16];
-	size_t len[16];
+	const char *argv_small[24], **argv = argv_small;
+	size_t len_small[24], *len = len_small;
 	char nk[8];
 	redisReply *r;
 	int argc = 0;
 
+	if (3 + nkeys + nargs > 24) {
+		/* The sweep's batches: many arguments. */
+		argv = malloc((size_t)(3 + nkeys + nargs) * sizeof(*argv));
+		len = malloc((size_t)(3 + nkeys + nargs) * sizeof(*len));
+		if (!argv || !len) {
+			free(argv);
+			free(len);
+			*err = -ENOMEM;
+			return NULL;
+		}
+	}
 	snprintf(nk, sizeof(nk), "%d", nkeys);
 	argv[argc++] = "EVALSHA";
 	argv[argc++] = s->sha;
@@ -462,6 +512,10 @@ redisReply *rconn_script_reply(struct redis_script *s, int nkeys,
 		len[0] = 4;
 		len[1] = strlen(s->text);
 		r = rconn_command(argc, argv, len, err);
+	}
+	if (argv != argv_small) {
+		free(argv);
+		free(len);
 	}
 	if (r && r->type == REDIS_REPLY_ERROR) {
 		*err = rconn_protocol_failed("Redis at %s failed the %s script: "

@@ -79,6 +79,15 @@ redisReply *rconn_script_reply(struct redis_script *s, int nkeys,
 			       const char **keys, int nargs, const char **args,
 			       int *err);
 
+/* Sends n commands at once on the thread's connection (one write, then n
+ * replies read), each sent once: no reconnect, no retry, no Sentinel
+ * wait. Fills replies[0..n) (caller frees each; error replies included)
+ * and returns 0, or returns -errno with every reply NULL when the
+ * connection failed (see above for which errors leave the outcome
+ * unknown). */
+int rconn_pipeline(size_t n, const int *argc, const char **const *argv,
+		   const size_t *const *len, redisReply **replies);
+
 /* Sets the thread's description of a failure that is not an error of the
  * connection (rconn_strerror() then returns it). */
 void rconn_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

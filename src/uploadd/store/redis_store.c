@@ -7,9 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "uploadd/store/groupcommit.h"
 #include "uploadd/store/redis_conn.h"
 
 #define KEY_MAX (FILENAME_MAX_LEN + VERSION_MAX_LEN + 16)
+/* How long a resolved upload's tombstone refuses its commit: far longer
+ * than a command from a dead process can wait in Redis's input. */
+#define TOMBSTONE_TTL_MS (7u * 24 * 3600 * 1000)
 
 /* The registry's keys for this backend (rstore_init). */
 static char inflight_key[STORE_ID_MAX + 16], dead_key[STORE_ID_MAX + 16];
@@ -42,12 +46,14 @@ static struct redis_script register_script = { "register",
 	"return 0\n", "" };
 
 /* Returns 2 when another token holds the lock; 1 when the version exists
- * with another upload's object; 3 when this upload's intent is gone (the
- * sweep took it, or a failover lost it: its bytes may be removed, so it
- * must not be recorded); 0 when stored (now, or before by this token: the
- * hash is rewritten so the WAIT that follows covers it). KEYS: file, lock,
- * versions, inflight, upload. ARGV: token, filename, version, sha256,
- * size, path, uploaded_at, score. */
+ * with another upload's object; 3 when this upload can never be recorded:
+ * its intent is gone (ARGV[9] == '1': the sweep took it, or a failover
+ * lost it) or a tombstone says the sweep resolved it as dead (an upload
+ * without an intent: rstore_resolve); its bytes may be removed; 0 when
+ * stored (now, or before by this token: the hash is rewritten so the WAIT
+ * that follows covers it). KEYS: file, lock, versions, inflight, upload,
+ * tombstone. ARGV: token, filename, version, sha256, size, path,
+ * uploaded_at, score, intent ('1' when the upload registered one). */
 static struct redis_script commit_script = { "commit",
 	"local h = redis.call('GET', KEYS[2])\n"
 	"if h and h ~= ARGV[1] then return 2 end\n"
@@ -57,7 +63,10 @@ static struct redis_script commit_script = { "commit",
 	"  redis.call('HSET', KEYS[1], 'path', p)\n"
 	"  return 0\n"
 	"end\n"
-	"if not redis.call('ZSCORE', KEYS[4], ARGV[1]) then return 3 end\n"
+	"if ARGV[9] == '1' and not redis.call('ZSCORE', KEYS[4], ARGV[1]) then\n"
+	"  return 3\n"
+	"end\n"
+	"if redis.call('EXISTS', KEYS[6]) == 1 then return 3 end\n"
 	"redis.call('HSET', KEYS[1], 'filename', ARGV[2], 'version', ARGV[3],\n"
 	"  'sha256', ARGV[4], 'size', ARGV[5], 'path', ARGV[6],\n"
 	"  'uploaded_at', ARGV[7], 'token', ARGV[1])\n"
@@ -143,12 +152,32 @@ static struct redis_script forget_script = { "forget",
 	"redis.call('DEL', KEYS[2])\n"
 	"return 0\n", "" };
 
+/* Resolves uploads that registered no intent (their bytes carry their
+ * names): for each, 1 when its metadata carries its token (committed),
+ * else 0 after setting its tombstone, which makes its commit refuse from
+ * then on (commit_script), so its bytes may go. Keys are read by name, as
+ * the claim script's. ARGV: tombstone ttl_ms, then token, filename,
+ * version for each. */
+static struct redis_script resolve_script = { "resolve",
+	"local out = {}\n"
+	"for i = 2, #ARGV, 3 do\n"
+	"  local tok = ARGV[i]\n"
+	"  local k = ARGV[i + 1] .. ':' .. ARGV[i + 2]\n"
+	"  if redis.call('HGET', 'file:' .. k, 'token') == tok then\n"
+	"    out[#out + 1] = 1\n"
+	"  else\n"
+	"    redis.call('SET', 'gone:' .. tok, '1', 'PX', ARGV[1])\n"
+	"    out[#out + 1] = 0\n"
+	"  end\n"
+	"end\n"
+	"return out\n", "" };
+
 int rstore_init(const struct redis_config *c, const char *backend_id,
 		unsigned replicas, unsigned replica_wait_ms)
 {
 	struct redis_script *all[] = { &lock_script, &register_script,
 		&commit_script, &release_script, &refresh_script,
-		&claim_script, &forget_script };
+		&claim_script, &forget_script, &resolve_script };
 	int err;
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
@@ -294,26 +323,155 @@ static int wait_replicas(void)
 }
 
 int rstore_commit(const struct file_meta *m, const char *token,
-		  int64_t score_ms)
+		  int64_t score_ms, bool intent)
 {
 	char fkey[KEY_MAX], lkey[KEY_MAX], vkey[KEY_MAX], ukey[KEY_MAX];
-	char size[24], score[24];
-	const char *keys[] = { fkey, lkey, vkey, inflight_key, ukey };
+	char gkey[KEY_MAX], size[24], score[24];
+	const char *keys[] = { fkey, lkey, vkey, inflight_key, ukey, gkey };
 	const char *args[] = { token, m->filename, m->version, m->sha256, size,
-			       m->path, m->uploaded_at, score };
+			       m->path, m->uploaded_at, score, intent ? "1" : "0" };
 	int ret;
 
 	make_key(fkey, "file", m->filename, m->version);
 	make_key(lkey, "lock", m->filename, m->version);
 	make_key(vkey, "versions", m->filename, NULL);
 	upload_key(ukey, token);
+	snprintf(gkey, sizeof(gkey), "gone:%s", token);
 	snprintf(size, sizeof(size), "%llu", (unsigned long long)m->size);
 	snprintf(score, sizeof(score), "%lld", (long long)score_ms);
-	ret = rconn_script(&commit_script, 5, keys, 8, args);
+	ret = rconn_script(&commit_script, 6, keys, 9, args);
 	if (ret == 0)
 		return wait_replicas();
 	return ret == 1 ? RSTORE_EXISTS : ret == 2 ? RSTORE_LOCKED :
 	       ret == 3 ? RSTORE_LOST : ret;
+}
+
+/* Arguments of one commit script call, built in place. */
+struct commit_args {
+	char fkey[KEY_MAX], lkey[KEY_MAX], vkey[KEY_MAX], ukey[KEY_MAX];
+	char gkey[KEY_MAX], size[24], score[24], nk[4];
+	const char *argv[20];
+	size_t len[20];
+	int argc;
+};
+
+static void commit_args_fill(struct commit_args *a, const struct file_meta *m,
+			     const char *token, int64_t score_ms, bool intent)
+{
+	const char *keys[] = { a->fkey, a->lkey, a->vkey, inflight_key, a->ukey,
+			       a->gkey };
+	const char *args[] = { token, m->filename, m->version, m->sha256, a->size,
+			       m->path, m->uploaded_at, a->score,
+			       intent ? "1" : "0" };
+
+	make_key(a->fkey, "file", m->filename, m->version);
+	make_key(a->lkey, "lock", m->filename, m->version);
+	make_key(a->vkey, "versions", m->filename, NULL);
+	upload_key(a->ukey, token);
+	snprintf(a->gkey, sizeof(a->gkey), "gone:%s", token);
+	snprintf(a->size, sizeof(a->size), "%llu", (unsigned long long)m->size);
+	snprintf(a->score, sizeof(a->score), "%lld", (long long)score_ms);
+	snprintf(a->nk, sizeof(a->nk), "%d", 6);
+	a->argc = 0;
+	a->argv[a->argc++] = "EVALSHA";
+	a->argv[a->argc++] = commit_script.sha;
+	a->argv[a->argc++] = a->nk;
+	for (int i = 0; i < 6; i++)
+		a->argv[a->argc++] = keys[i];
+	for (int i = 0; i < 9; i++)
+		a->argv[a->argc++] = args[i];
+	for (int i = 0; i < a->argc; i++)
+		a->len[i] = strlen(a->argv[i]);
+}
+
+void rstore_commit_batch(struct rstore_commit_req *reqs, size_t n)
+{
+	struct commit_args *a = calloc(n, sizeof(*a));
+	redisReply **rep = calloc(n, sizeof(*rep));
+	const char **argvs[GCOMMIT_JOBS_MAX] = { NULL };
+	const size_t *lens[GCOMMIT_JOBS_MAX] = { NULL };
+	int argcs[GCOMMIT_JOBS_MAX] = { 0 };
+	bool any_ok = false;
+	int err;
+
+	if (!a || !rep || n > GCOMMIT_JOBS_MAX) {
+		for (size_t i = 0; i < n; i++)
+			reqs[i].result = -EAGAIN;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		commit_args_fill(&a[i], reqs[i].m, reqs[i].token, reqs[i].score_ms,
+				 reqs[i].intent);
+		argvs[i] = a[i].argv;
+		lens[i] = a[i].len;
+		argcs[i] = a[i].argc;
+	}
+	err = rconn_pipeline(n, argcs, argvs, lens, rep);
+	for (size_t i = 0; i < n; i++) {
+		redisReply *r = rep[i];
+
+		if (err) {
+			reqs[i].result = err;
+		} else if (r->type == REDIS_REPLY_INTEGER) {
+			reqs[i].result = r->integer == 0 ? RSTORE_OK :
+					 r->integer == 1 ? RSTORE_EXISTS :
+					 r->integer == 2 ? RSTORE_LOCKED :
+					 r->integer == 3 ? RSTORE_LOST : -EPROTO;
+			any_ok |= reqs[i].result == RSTORE_OK;
+		} else if (r->type == REDIS_REPLY_ERROR &&
+			   strncmp(r->str, "READONLY", 8) == 0) {
+			reqs[i].result = -ECONNREFUSED; /* did not run */
+		} else {
+			reqs[i].result = -EAGAIN; /* NOSCRIPT or unexpected */
+		}
+	}
+	if (any_ok && min_replicas > 0) {
+		int w = wait_replicas();
+
+		for (size_t i = 0; i < n; i++)
+			if (reqs[i].result == RSTORE_OK && w != RSTORE_OK)
+				reqs[i].result = w < 0 ? -EAGAIN : w;
+	}
+out:
+	for (size_t i = 0; rep && i < n; i++)
+		if (rep[i])
+			freeReplyObject(rep[i]);
+	free(rep);
+	free(a);
+}
+
+int rstore_resolve(const struct store_candidate *c, size_t n, bool *committed)
+{
+	const char **args = calloc(1 + 3 * n, sizeof(*args));
+	char ttl[24];
+	redisReply *r;
+	int err = 0;
+
+	if (!args)
+		return -ENOMEM;
+	snprintf(ttl, sizeof(ttl), "%u", TOMBSTONE_TTL_MS);
+	args[0] = ttl;
+	for (size_t i = 0; i < n; i++) {
+		args[1 + 3 * i] = c[i].token;
+		args[2 + 3 * i] = c[i].filename;
+		args[3 + 3 * i] = c[i].version;
+	}
+	r = rconn_script_reply(&resolve_script, 0, NULL, (int)(1 + 3 * n), args,
+			       &err);
+	free(args);
+	if (!r)
+		return err;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != n) {
+		freeReplyObject(r);
+		return rconn_protocol_failed("Redis at %s gave an unexpected "
+					     "reply to the resolve script",
+					     rconn_server());
+	}
+	for (size_t i = 0; i < n; i++)
+		committed[i] = r->element[i]->type == REDIS_REPLY_INTEGER &&
+			       r->element[i]->integer == 1;
+	freeReplyObject(r);
+	return RSTORE_OK;
 }
 
 int rstore_sweep_claim(unsigned grace_ms, unsigned limit,

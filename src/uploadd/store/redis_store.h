@@ -104,7 +104,31 @@ int rstore_release(const char *filename, const char *version,
  * (stored on the master only) or -errno (outcome unknown when -ETIMEDOUT,
  * -ECONNRESET or -EIO). */
 int rstore_commit(const struct file_meta *m, const char *token,
-		  int64_t score_ms);
+		  int64_t score_ms, bool intent);
+
+/* One commit of a batch (rstore_commit_batch). */
+struct rstore_commit_req {
+	const struct file_meta *m;
+	const char *token;
+	int64_t score_ms;
+	bool intent;        /* the upload registered one (rstore_commit) */
+	int result;         /* out: as rstore_commit returns */
+};
+
+/* rstore_commit for n uploads in one round trip (the group commit's
+ * leader, for every upload one segment flush covered), then one WAIT for
+ * them all when replicas must acknowledge. Each request's result is what
+ * rstore_commit would return, except that a script Redis did not know
+ * (NOSCRIPT), a demoted master (READONLY) or a lost connection leave
+ * -EAGAIN, -ECONNREFUSED or the connection's -errno: the caller then
+ * commits that one alone (rstore_commit: idempotent for its token). */
+void rstore_commit_batch(struct rstore_commit_req *reqs, size_t n);
+
+/* Resolves n uploads that registered no intent (store_orphan_candidates):
+ * committed[i] is true when c[i]'s metadata carries its token; else its
+ * tombstone (gone:<token>) is set, so its commit refuses from then on
+ * and its bytes may go. Returns RSTORE_OK or -errno (nothing known). */
+int rstore_resolve(const struct store_candidate *c, size_t n, bool *committed);
 
 /* Reads one version's metadata. Returns RSTORE_OK, RSTORE_NOT_FOUND or
  * -errno. */

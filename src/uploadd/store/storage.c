@@ -153,11 +153,14 @@ int storage_tmp_commit(struct storage *s, struct storage_tmp *t,
 
 	if (err)
 		return err;
-	/* Durable only once the inode (a link changes its count) and the
-	 * directory are. On ext4 without a journal, fsync of a newly linked
-	 * file writes its directory too, and the directory's own fsync only
-	 * flushes; other file systems need it. A renamed file's inode is
-	 * unchanged since its fdatasync. */
+	/* Durable only once the data, the inode (a link changes its count)
+	 * and the directory are: the unnamed file's fsync writes its data and
+	 * inode (and, on ext4 without a journal, its new directory entry),
+	 * then flushes the disk's cache once; the directory's fsync is for
+	 * the file systems where it does not. Before those return, a crash
+	 * may leave the name without its data: harmless, since nothing refers
+	 * to the name until the metadata commit that follows (an orphan the
+	 * sweep removes). A renamed file's data was fdatasync'ed before. */
 	if ((!was_named && fsync(t->fd) < 0) || fsync(s->dirfd) < 0) {
 		err = -errno;
 		unlinkat(s->dirfd, final, 0);

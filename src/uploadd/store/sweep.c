@@ -20,15 +20,90 @@ static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static struct store_backend *backend;
 static unsigned interval, grace;
 
+/* One batch of resolve_unregistered. Returns how many could not be
+ * resolved now; *n says how many were offered. */
+static unsigned resolve_batch(struct store_backend *b, unsigned *found,
+			      unsigned *removed, size_t *n_out)
+{
+	struct store_candidate c[SWEEP_RESOLVE_BATCH];
+	bool committed[SWEEP_RESOLVE_BATCH];
+	size_t n = store_orphan_candidates(b, c, SWEEP_RESOLVE_BATCH);
+	unsigned left = 0;
+	int err;
+
+	*n_out = n;
+	if (n == 0)
+		return 0;
+	err = rstore_resolve(c, n, committed);
+	if (err < 0) {
+		log_warn("orphan sweep: cannot ask Redis about %zu upload(s) "
+			 "without an intent: %s (tried again at the next sweep)",
+			 n, rstore_strerror());
+		return (unsigned)n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned gone = 0;
+		int rerr = store_orphan_resolved(b, &c[i], committed[i], &gone);
+
+		if (rerr < 0) {
+			log_warn("orphan sweep: cannot remove what the upload "
+				 "of \"%s\" version \"%s\" (token %s) left in %s: "
+				 "%s (tried again at the next sweep)",
+				 c[i].filename, c[i].version, c[i].token,
+				 b->where, strerror(-rerr));
+			left++;
+			continue;
+		}
+		if (committed[i])
+			continue;
+		(*found)++;
+		*removed += gone;
+		log_err("orphan sweep: removed %u object(s) (token %s) of an "
+			"upload of \"%s\" version \"%s\" that never committed, "
+			"from %s", gone, c[i].token, c[i].filename,
+			c[i].version, b->where);
+	}
+	return left;
+}
+
+/* Uploads that registered no intent (their bytes carry their names, e.g.
+ * small files in segment records): the backend offers what it found after
+ * a crash (a whole segment's records, committed ones included) or kept
+ * after a commit of unknown outcome, and Redis says, with a tombstone for
+ * those it refuses from then on, which were committed. Batches until the
+ * backend has nothing left or a batch resolves nothing. Returns how many
+ * could not be resolved now. */
+static unsigned resolve_unregistered(struct store_backend *b, unsigned *found,
+				     unsigned *removed)
+{
+	unsigned left = 0;
+
+	for (unsigned round = 0; round < SWEEP_RESOLVE_ROUNDS; round++) {
+		size_t n;
+
+		left = resolve_batch(b, found, removed, &n);
+		if (n == 0 || left >= n)
+			break; /* all done, or no progress: next sweep */
+	}
+	return left;
+}
+
 int sweep_once(struct store_backend *b, unsigned grace_ms, unsigned *found,
 	       unsigned *removed)
 {
 	struct rstore_dead *dead = NULL;
 	size_t n = 0;
-	unsigned claimed = 0;
+	unsigned claimed = 0, left = 0;
+	struct timespec now;
+	int64_t before_ms;
 	int err;
 
 	*found = *removed = 0;
+	/* Every intent older than this is claimed by the call below unless
+	 * the batch is full (see the end). */
+	clock_gettime(CLOCK_REALTIME, &now);
+	before_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 -
+		    (int64_t)grace_ms;
 	err = rstore_sweep_claim(grace_ms, SWEEP_BATCH, &dead, &n, &claimed);
 	if (err < 0) {
 		metrics_sweep(false, 0, 0);
@@ -50,6 +125,7 @@ int sweep_once(struct store_backend *b, unsigned grace_ms, unsigned *found,
 				 "%s (tried again at the next sweep)",
 				 k.filename, k.version, k.token, b->where,
 				 strerror(-rerr));
+			left++;
 			continue;
 		}
 		*removed += gone;
@@ -57,12 +133,20 @@ int sweep_once(struct store_backend *b, unsigned grace_ms, unsigned *found,
 			"an upload of \"%s\" version \"%s\" that never "
 			"committed, from %s", gone, name, name[0] ? " " : "",
 			k.token, k.filename, k.version, b->where);
-		if (rstore_sweep_forget(k.token) < 0)
+		if (rstore_sweep_forget(k.token) < 0) {
 			log_warn("orphan sweep: cannot forget token %s: %s",
 				 k.token, rstore_strerror());
+			left++;
+		}
 	}
 	free(dead);
+	left += resolve_unregistered(b, found, removed);
 	metrics_sweep(true, *found, *removed);
+	/* Nothing older than before_ms is left unresolved: every such intent
+	 * was claimed (the batch was not full) and its bytes are gone, or it
+	 * committed. The backend may forget what it kept to find them. */
+	if (!left && claimed < SWEEP_BATCH && n < SWEEP_BATCH)
+		store_sweep_settled(b, before_ms);
 	return 0;
 }
 

@@ -17,6 +17,15 @@
  * claimed upload stays in the dead set until its bytes are gone, so a
  * removal that fails (backend down) is tried again by the next sweep.
  *
+ * Uploads whose backend kept their names with their bytes register no
+ * intent (a small file's segment record, segstore.h: one Redis round trip
+ * per upload fewer). What a crash leaves of them, or what an upload kept
+ * when its commit's outcome was unknown, the backend offers to the sweep
+ * (store_orphan_candidates); one script asks Redis whether each one's
+ * metadata carries its token, and sets a tombstone (gone:<token>, 7 days)
+ * for each that is not, which the commit script refuses from then on: so
+ * a late commit of a dead process can never name bytes the sweep removed.
+ *
  * Runs at start-up and every --sweep-interval in a background thread
  * ("up-sweep"), on every instance: the claim is atomic, so two instances
  * never both remove one upload, and only intents of this backend's
@@ -30,6 +39,8 @@
 #include "uploadd/store/backend.h"
 
 #define SWEEP_BATCH 256 /* uploads claimed per round trip */
+#define SWEEP_RESOLVE_BATCH 64    /* uploads without intent per round trip */
+#define SWEEP_RESOLVE_ROUNDS 1024 /* round trips per sweep, at most */
 
 /* Runs one sweep now. Returns 0, or -errno when Redis could not be asked
  * (then nothing was removed). *found and *removed count what it did. Any

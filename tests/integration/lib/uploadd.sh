@@ -58,14 +58,19 @@ json_field() {
 		"$1" "${2:-$TEST_TMP/body}"
 }
 
-# Lists the objects in the storage directory (temp files, which start with
-# a dot, excluded).
+# Lists the objects in the storage directory: files of their own (temp
+# files, which start with a dot, excluded) and live records of segment
+# files (their locators), as tools/segments.py reads them.
 stored_objects() {
-	local f
-	for f in "$UPLOADD_STORAGE"/*; do
-		[ -f "$f" ] && echo "${f##*/}"
-	done
-	return 0
+	python3 "$TS_ROOT/tools/segments.py" list "$UPLOADD_STORAGE" ||
+		fail "cannot list the objects in $UPLOADD_STORAGE"
+}
+
+# object_bytes LOCATOR: writes the object a metadata "path" names to stdout
+# (a file of its own or a segment record); fails when it is missing or dead.
+object_bytes() {
+	python3 "$TS_ROOT/tools/segments.py" cat "$UPLOADD_STORAGE" "$1" ||
+		fail "no live object $1 in $UPLOADD_STORAGE"
 }
 
 # Fails when a temp file is left in the storage directory.
@@ -82,12 +87,11 @@ assert_no_locks() {
 	[ -z "$keys" ] || fail "lock keys left in Redis: $keys"
 }
 
-# Fails unless the storage directory holds exactly N objects.
+# Fails unless the storage directory holds exactly N objects (files of
+# their own and live segment records).
 assert_object_count() {
-	local objs=() f
-	for f in "$UPLOADD_STORAGE"/*; do
-		[ -f "$f" ] && objs+=("${f##*/}")
-	done
+	local objs=()
+	mapfile -t objs < <(stored_objects)
 	[ ${#objs[@]} -eq "$1" ] || fail "expected $1 stored object(s), found ${#objs[@]}: ${objs[*]:0:5}"
 }
 
@@ -149,12 +153,18 @@ assert_uploads_stored() {
 	for i in $(seq "$n"); do
 		curl -s -o "$TEST_TMP/out/$i.get" "$UPLOADD_URL/files/name-$((i % names)).bin/$i"
 	done
-	python3 - "$TEST_TMP" "$UPLOADD_STORAGE" "$n" <<'PY' || fail "stored data does not match what was sent"
+	python3 - "$TEST_TMP" "$UPLOADD_STORAGE" "$n" "$TS_ROOT/tools" <<'PY' || fail "stored data does not match what was sent"
 import hashlib, json, os, sys
 tmp, storage, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+sys.path.insert(0, sys.argv[4])
+import segments
 redis = open(f"{tmp}/redis-sums").read().split()
 assert len(redis) == n, f"Redis has {len(redis)} of {n} metadata entries"
 def sha(path):
+    if path.startswith(storage + "/"):
+        data = segments.read_object(storage, path[len(storage) + 1:])
+        assert data is not None, f"no live object {path}"
+        return hashlib.sha256(data).hexdigest()
     return hashlib.sha256(open(path, "rb").read()).hexdigest()
 for i in range(1, n + 1):
     meta = json.load(open(f"{tmp}/out/{i}.body"))

@@ -6,7 +6,8 @@
 // lock:upload:<filename>:<version> with SET NX and a 30 s expiry, reads the
 // whole file into memory, then runs two goroutines joined by a WaitGroup:
 // one computes the SHA-256 of the data (checksumWorker), the other writes
-// it to <storage>/<version>/<filename> (writeWorker). Then it stores the
+// it to <storage>/<version>/<filename> and fsyncs it (writeWorker;
+// -fsync=false leaves the fsync out, as os.WriteFile does). Then it stores the
 // metadata (filename, version, checksum, size, path, uploaded_at) in the
 // Redis hash file:<filename>:<version> and releases the lock by
 // compare-and-delete (a Lua script). 201 with the metadata as JSON; 409 if
@@ -49,6 +50,7 @@ type server struct {
 	rdb     *redis.Client
 	storage string
 	maxSize int64
+	fsync   bool
 }
 
 type metadata struct {
@@ -88,7 +90,7 @@ func checksumWorker(data []byte, out *string, wg *sync.WaitGroup) {
 }
 
 //go:noinline
-func writeWorker(path string, data []byte, errp *error, wg *sync.WaitGroup) {
+func writeWorker(path string, data []byte, fsync bool, errp *error, wg *sync.WaitGroup) {
 	defer wg.Done()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		*errp = err
@@ -99,7 +101,7 @@ func writeWorker(path string, data []byte, errp *error, wg *sync.WaitGroup) {
 		*errp = err
 		return
 	}
-	if _, err = f.Write(data); err == nil {
+	if _, err = f.Write(data); err == nil && fsync {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
@@ -163,7 +165,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go checksumWorker(data, &checksum, &wg)
-	go writeWorker(path, data, &werr, &wg)
+	go writeWorker(path, data, s.fsync, &werr, &wg)
 	wg.Wait()
 	if werr != nil {
 		httpError(w, http.StatusInternalServerError, "storing the file: "+werr.Error())
@@ -190,6 +192,7 @@ func main() {
 	raddr := flag.String("redis", "127.0.0.1:6379", "Redis address")
 	storage := flag.String("storage", "", "storage directory (required)")
 	maxSize := flag.Int64("max-size", 1<<30, "largest upload in bytes")
+	fsync := flag.Bool("fsync", true, "fsync each file before answering (false: as os.WriteFile, which the upload benchmark measures too)")
 	flag.Parse()
 	if *storage == "" {
 		fmt.Fprintln(os.Stderr, "goupload: -storage DIR is required")
@@ -198,7 +201,7 @@ func main() {
 	s := &server{
 		rdb: redis.NewClient(&redis.Options{Addr: *raddr,
 			ReadTimeout: 60 * time.Second, WriteTimeout: 10 * time.Second}),
-		storage: *storage, maxSize: *maxSize,
+		storage: *storage, maxSize: *maxSize, fsync: *fsync,
 	}
 	http.HandleFunc("/upload", s.upload)
 	ln, err := net.Listen("tcp", *listen)
