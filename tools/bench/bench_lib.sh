@@ -137,7 +137,7 @@ start_target() {
 	case $1 in
 	sink) start_sink; SERVER_PID=$SINK_PID SERVER_URL=$SINK_URL ;;
 	uploadd) start_fresh_uploadd; SERVER_PID=$UPLOADD_PID SERVER_URL=$UPLOADD_URL ;;
-	go) start_go; SERVER_PID=$GO_PID SERVER_URL=$GO_URL ;;
+	go) start_go -fsync=true; SERVER_PID=$GO_PID SERVER_URL=$GO_URL ;;
 	go-nosync) start_go -fsync=false; SERVER_PID=$GO_PID SERVER_URL=$GO_URL ;;
 	*) fail "unknown target $1" ;;
 	esac

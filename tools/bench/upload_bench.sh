@@ -208,9 +208,10 @@ no HTTP, hashing or Redis. \`go\` is the seed's Go service
 (tests/targets/go/goupload: net/http, the whole file in memory, checksum
 and write goroutines, Redis SETNX + EXISTS + HMSET + an unlock script,
 \`f.Sync()\` of the file but not of its directory) against the same
-Redis; \`go-nosync\` is the same binary with \`-fsync=false\`, the
-\`os.WriteFile\` behaviour issue 15 measured (not durable: a 201 there
-survives no power cut). uploadd stores files up to \`--small-file-max\`
+Redis, started with \`-fsync=true\`; \`go-nosync\` is the seed as it
+is (its default, \`-fsync=false\`): the \`os.WriteFile\` behaviour issue
+15 measured and compares against (not durable: a 201 there survives no
+power cut). uploadd stores files up to \`--small-file-max\`
 (64 KiB) as records in shared segment files, many made durable by one
 fdatasync (docs/STORAGE.md), larger ones as a file each. Runs alternate
 sink, floor, go, go-nosync, uploadd, sink... so background load hits all

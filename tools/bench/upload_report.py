@@ -235,8 +235,8 @@ def go_table(med):
         return ""
     lines = ["uploadd against the seed's Go service (medians of the runs above; "
              "CPU is the server's plus redis-server's per upload):", "",
-             "| size | conns | uploadd uploads/s | ÷ Go | ÷ Go without fsync "
-             "| CPU+Redis µs/upload: uploadd | Go | Go without fsync |",
+             "| size | conns | uploadd uploads/s | ÷ Go with fsync | ÷ seed Go (no fsync) "
+             "| CPU+Redis µs/upload: uploadd | Go with fsync | seed Go (no fsync) |",
              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
 
     def total(runs):
@@ -311,13 +311,16 @@ def bars(med, big, refs):
         nr = med.get(("4K", 16, "go-nosync"))
         u, g = median_of(ur, "ups"), median_of(gr, "ups")
         bad = sum(col(ur, "bad"))
-        ctx = ("the Go service without its fsync (not durable): %.0f uploads/s, "
-               "uploadd %.2fx" % (median_of(nr, "ups"), u / median_of(nr, "ups"))
-               if nr else "-")
-        lines.append("| 4 KiB at c16: uploadd ≥ 2x the Go service's uploads/s, "
-                     "0 non-2xx | %.0f of %.0f uploads/s = %.2fx; %d non-2xx or "
-                     "failed | %s | %s |" % (u, g, u / g, bad,
-                                           verdict(u >= 2 * g and bad == 0), ctx))
+        # The bar is against the seed as it is: os.WriteFile, no fsync.
+        seed = median_of(nr, "ups") if nr else None
+        ctx = ("the Go service made durable (-fsync=true): %.0f uploads/s, "
+               "uploadd %.2fx" % (g, u / g))
+        if seed:
+            lines.append("| 4 KiB at c16: uploadd ≥ 2x the seed Go service's "
+                         "uploads/s (os.WriteFile, no fsync), 0 non-2xx | %.0f of "
+                         "%.0f uploads/s = %.2fx; %d non-2xx or failed | %s | %s |"
+                         % (u, seed, u / seed, bad,
+                            verdict(u >= 2 * seed and bad == 0), ctx))
     if ("1M", 1, "uploadd") in med and ("1M", 1, "floor") in med and "sha256" in refs:
         ur, fr = med[("1M", 1, "uploadd")], med[("1M", 1, "floor")]
         u, f = median_of(ur, "mib"), median_of(fr, "mib")
