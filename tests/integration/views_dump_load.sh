@@ -86,9 +86,11 @@ info "dumps: $(cat "$TEST_TMP/dumps.json")"
 
 info "every upload answered 201 and stored byte for byte"
 cat "$TEST_TMP"/uploads.* > "$TEST_TMP/uploads"
-python3 - "$TEST_TMP" "$UPLOADD_STORAGE" <<'PY' || fail "upload checks failed"
+python3 - "$TEST_TMP" "$UPLOADD_STORAGE" "$TS_ROOT/tools" <<'PY' || fail "upload checks failed"
 import hashlib, json, os, sys
 tmp, storage = sys.argv[1], sys.argv[2]
+sys.path.insert(0, sys.argv[3])
+import segments  # tools/segments.py: files and segment records alike
 ups = [l.split() for l in open(os.path.join(tmp, "uploads"))]
 bad = [u for u in ups if u[3] != "201"]
 assert not bad, f"{len(bad)} of {len(ups)} uploads not 201: {bad[:5]}"
@@ -96,8 +98,9 @@ want = {i: open(os.path.join(tmp, f"src.{i}.sha")).read().strip() for i in range
 for name, n, i, _ in ups:
     ans = json.load(open(os.path.join(tmp, f"ans.{name.split('-')[1]}.{n}")))
     assert ans["sha256"] == want[int(i)], (name, n, ans)
-    with open(os.path.join(storage, ans["path"]), "rb") as f:
-        got = hashlib.sha256(f.read()).hexdigest()
+    data = segments.read_object(storage, ans["path"])
+    assert data is not None, f"{name}/{n}: {ans['path']} missing from storage"
+    got = hashlib.sha256(data).hexdigest()
     assert got == want[int(i)], f"{name}/{n}: stored bytes hash to {got}"
 print(f"ok: {len(ups)} uploads, all 201, all stored correctly")
 PY
