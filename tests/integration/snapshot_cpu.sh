@@ -13,7 +13,9 @@
 # seen on a busy host here; 0 on a quiet one). taskscope's "now" for the
 # pass is the reader's switch-in plus the monotonic time since its first
 # record: late by that record's delay, usually under 10 us, 30-70 us when
-# the hypervisor stole the reader's CPU meanwhile; hence TOL_US.
+# the hypervisor stole the reader's CPU meanwhile; hence TOL_US (and one
+# running pass in ten may come out up to 1 ms over: +194 us seen once in
+# an ASan run; never under, which is the bug this test is about).
 # The spinner is pinned to CPU 0 and taskscope runs on CPU 1: otherwise the
 # reader's wakeup before the pass preempts the spinner on its CPU, and a
 # thread that is not running has an exact figure anyway. Snapshots are
@@ -84,7 +86,7 @@ def perf_ahead(ring, i, j):
     return worst
 
 running = total = 0
-errors = []
+errors, over = [], []
 while running < int(want_running) and total < 40:
     out = subprocess.run(["taskset", "-c", "1", taskscope, "snapshot", "-p", str(pid), "--json"],
                          capture_output=True, text=True)
@@ -111,17 +113,28 @@ while running < int(want_running) and total < 40:
         hi = ring[j][1] + max(0, end - mono[j])
     stolen = perf_ahead(ring, i, j)
     ok = lo - stolen - tol <= got <= hi + tol
+    # Over by less than 1 ms: the pass's "now" came late (the hypervisor
+    # took the reader's CPU between its switch-in and its first record).
+    # Tolerated in one running pass in ten at most; a figure under the
+    # spinner's own (the scheduler's lag, the bug under test) never is.
+    if not ok and hi + tol < got <= hi + 1000000 and t["state"] == "running":
+        over.append(total)
+        ok = True
     running += t["state"] == "running"
     print(f"snapshot {total}: spinner {t['state']}, cpu_ns {got}, its own "
           f"{lo}..{hi} during the pass ({(got - lo) / 1000:+.0f} us from the start, "
-          f"perf ahead {stolen / 1000:.0f} us): {'ok' if ok else 'WRONG'}")
+          f"perf ahead {stolen / 1000:.0f} us): {('late clock, tolerated' if over and over[-1] == total else 'ok') if ok else 'WRONG'}")
     if not ok:
         errors.append(f"snapshot {total}: cpu_ns {got} outside {lo - stolen}..{hi} +- {tol}")
+if len(over) > max(1, running // 10):
+    errors.append(f"over the spinner's own figure by up to 1 ms in {len(over)} of "
+                  f"{running} running passes ({over}): more than one in ten")
 assert not errors, "; ".join(errors)
 if running < 2:
     print(f"the spinner was on a CPU in only {running} of {total} passes")
     sys.exit(77)
-print(f"ok: {total} snapshots, spinner on a CPU in {running}, all within {tol // 1000} us")
+print(f"ok: {total} snapshots, spinner on a CPU in {running}, within {tol // 1000} us"
+      f" but {len(over)} late-clock pass(es) {over}")
 PY
 # Every figure checked held, but the case under test barely showed up: a
 # machine this loaded (the spinner preempted at every pass) cannot tell.
