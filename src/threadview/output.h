@@ -25,4 +25,12 @@ int ts_output_json(FILE *f, const struct ts_snapshot *s,
 int ts_output_folded(FILE *f, const struct ts_snapshot *s,
 		     const struct ts_output_opts *o);
 
+struct json_writer;
+
+/* Writes "kernel": {"release": ..., "bpf_features": {name: bool, ...}}
+ * into the current JSON object, or "kernel": null when release is NULL
+ * (the in-process dump). Shared by the snapshot and watch's summary. */
+void ts_kernel_json(struct json_writer *w, const char *release,
+		    const struct ts_kernel_feature *f, size_t n);
+
 #endif

@@ -371,6 +371,26 @@ static int json_processes(struct json_writer *w, const struct ts_snapshot *s)
 	return 0;
 }
 
+void ts_kernel_json(struct json_writer *w, const char *release,
+		    const struct ts_kernel_feature *f, size_t n)
+{
+	size_t i;
+
+	json_key(w, "kernel");
+	if (!release) {
+		json_null(w);
+		return;
+	}
+	json_object_begin(w);
+	json_kv_string(w, "release", release);
+	json_key(w, "bpf_features");
+	json_object_begin(w);
+	for (i = 0; i < n; i++)
+		json_kv_bool(w, f[i].name, f[i].on);
+	json_object_end(w);
+	json_object_end(w);
+}
+
 int ts_output_json(FILE *f, const struct ts_snapshot *s,
 		   const struct ts_output_opts *o)
 {
@@ -399,20 +419,8 @@ int ts_output_json(FILE *f, const struct ts_snapshot *s,
 	json_kv_double(&w, "collect_ms", s->collect_ms);
 	json_kv_double(&w, "unwind_ms", s->unwind_ms);
 	json_kv_bool(&w, "target_exited", s->target_exited);
-	json_key(&w, "kernel");
-	if (s->kernel_release) {
-		json_object_begin(&w);
-		json_kv_string(&w, "release", s->kernel_release);
-		json_key(&w, "bpf_features");
-		json_object_begin(&w);
-		for (i = 0; i < s->nkernel_features; i++)
-			json_kv_bool(&w, s->kernel_features[i].name,
-				     s->kernel_features[i].on);
-		json_object_end(&w);
-		json_object_end(&w);
-	} else {
-		json_null(&w);
-	}
+	ts_kernel_json(&w, s->kernel_release, s->kernel_features,
+		       s->nkernel_features);
 	if (!s->pid && !s->in_process && json_processes(&w, s))
 		return -ENOMEM;
 	json_key(&w, "go");

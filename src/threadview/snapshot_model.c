@@ -57,6 +57,23 @@ void ts_thread_free(struct ts_thread *t)
 	t->blocked.peer = NULL;
 }
 
+void ts_snapshot_free_graph(struct ts_snapshot *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->ncycles; i++)
+		free(s->cycles[i].tids);
+	for (i = 0; i < s->nchains; i++)
+		free(s->chains[i].tids);
+	free(s->cycles);
+	free(s->chains);
+	free(s->edges);
+	s->cycles = NULL;
+	s->chains = NULL;
+	s->edges = NULL;
+	s->ncycles = s->nchains = s->nedges = 0;
+}
+
 void ts_snapshot_free(struct ts_snapshot *s)
 {
 	size_t i;
@@ -65,13 +82,7 @@ void ts_snapshot_free(struct ts_snapshot *s)
 		ts_thread_free(&s->threads[i]);
 	for (i = 0; i < s->nothers; i++)
 		ts_thread_free(&s->others[i]);
-	for (i = 0; i < s->ncycles; i++)
-		free(s->cycles[i].tids);
-	for (i = 0; i < s->nchains; i++)
-		free(s->chains[i].tids);
-	free(s->cycles);
-	free(s->chains);
-	free(s->edges);
+	ts_snapshot_free_graph(s);
 	free(s->threads);
 	free(s->others);
 	s->threads = s->others = NULL;

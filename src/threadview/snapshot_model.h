@@ -270,6 +270,10 @@ enum ts_sched_state ts_task_state(uint32_t state, uint32_t exit_state,
 /* Frees everything a snapshot owns (not the struct itself). */
 void ts_snapshot_free(struct ts_snapshot *s);
 
+/* Frees the wait-for graph's results in s (edges, cycles, chains) and
+ * leaves them empty, for a graph built again or not at all. */
+void ts_snapshot_free_graph(struct ts_snapshot *s);
+
 /* Names for the enums, as printed in text and JSON. */
 const char *ts_state_name(enum ts_sched_state st);
 const char *ts_block_kind_name(enum ts_block_kind k);

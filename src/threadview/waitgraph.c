@@ -76,23 +76,6 @@ static long next_index(const struct ts_snapshot *s, size_t i)
 	return index_of(s, h);
 }
 
-static void free_results(struct ts_snapshot *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->ncycles; i++)
-		free(s->cycles[i].tids);
-	for (i = 0; i < s->nchains; i++)
-		free(s->chains[i].tids);
-	free(s->cycles);
-	free(s->chains);
-	free(s->edges);
-	s->cycles = NULL;
-	s->chains = NULL;
-	s->edges = NULL;
-	s->ncycles = s->nchains = s->nedges = 0;
-}
-
 static int add_cycle(struct ts_snapshot *s, const long *next, long start,
 		     unsigned char *on_cycle)
 {
@@ -222,11 +205,6 @@ static int find_chains(struct ts_snapshot *s, const long *next,
 	return err;
 }
 
-void ts_waitgraph_free(struct ts_snapshot *s)
-{
-	free_results(s);
-}
-
 size_t ts_waitgraph_path(const struct ts_snapshot *s, pid_t tid, pid_t *out,
 			 size_t max, long *cycle_at)
 {
@@ -258,7 +236,7 @@ int ts_waitgraph_build(struct ts_snapshot *s)
 	long *next;
 	int err;
 
-	free_results(s);
+	ts_snapshot_free_graph(s);
 	next = malloc((n ? n : 1) * sizeof(*next));
 	on_cycle = calloc(n ? n : 1, 1);
 	s->edges = calloc(n ? n : 1, sizeof(*s->edges));

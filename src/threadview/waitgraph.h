@@ -18,9 +18,9 @@
  * results. */
 int ts_waitgraph_build(struct ts_snapshot *s);
 
-/* Frees what ts_waitgraph_build made (edges, cycles, chains), for a
- * snapshot whose threads the caller owns otherwise. */
-void ts_waitgraph_free(struct ts_snapshot *s);
+/* What ts_waitgraph_build made (edges, cycles, chains) is freed by
+ * ts_snapshot_free, or alone by ts_snapshot_free_graph (snapshot_model.h)
+ * for a snapshot whose threads the caller owns otherwise. */
 
 /* The path of waits from thread tid: out[0] = tid, then whom it waits
  * for, and so on, at most max threads. Stops at a thread that waits for

@@ -151,6 +151,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_graph(&s);
 	for (size_t i = 0; i < n; i++)
 		check_thread(&threads[i]);   /* with owner names filled in */
-	ts_waitgraph_free(&s);
+	ts_snapshot_free_graph(&s);
 	return 0;
 }

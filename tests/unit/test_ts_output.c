@@ -281,7 +281,7 @@ static void test_peer_text_and_json(void **state)
 				    "\"into_deadlock\":false,\"end_state\":\"stopped\""));
 	free(out);
 	ts_peer_free(p);
-	ts_waitgraph_free(&s);
+	ts_snapshot_free_graph(&s);
 }
 
 /* The wording of queues on either side and of a peer held by nobody. */

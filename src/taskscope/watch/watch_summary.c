@@ -7,6 +7,7 @@
 #include "common/json.h"
 #include "taskscope/watch/watch_format.h"
 #include "threadview/describe.h"
+#include "threadview/output.h"
 
 uint64_t watch_thread_lifetime(const struct wthread *t, uint64_t end_ns)
 {
@@ -199,19 +200,7 @@ void watch_summary_json(FILE *f, const struct watch_summary *s)
 		json_key(&w, "lost");
 		json_null(&w);
 	}
-	json_key(&w, "kernel");
-	if (s->kernel_release) {
-		json_object_begin(&w);
-		json_kv_string(&w, "release", s->kernel_release);
-		json_key(&w, "bpf_features");
-		json_object_begin(&w);
-		for (i = 0; i < s->nfeatures; i++)
-			json_kv_bool(&w, s->features[i].name, s->features[i].on);
-		json_object_end(&w);
-		json_object_end(&w);
-	} else {
-		json_null(&w);
-	}
+	ts_kernel_json(&w, s->kernel_release, s->features, s->nfeatures);
 	json_kv_uint(&w, "threads_seen", n);
 	json_key(&w, "threads");
 	json_array_begin(&w);
