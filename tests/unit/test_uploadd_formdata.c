@@ -295,6 +295,20 @@ static void test_every_length(void **state)
 	}
 }
 
+static int use_sse2(void **state)
+{
+	(void)state;
+	fp_set_simd(false);
+	return 0;
+}
+
+static int use_avx2(void **state)
+{
+	(void)state;
+	fp_set_simd(true);
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -308,6 +322,13 @@ int main(void)
 		cmocka_unit_test(test_callback_stops),
 		cmocka_unit_test(test_zero_copy_large_piece),
 		cmocka_unit_test(test_every_length),
+		/* The same delimiter searches on the SSE2 path. */
+		{ "test_every_split (SSE2)", test_every_split, use_sse2,
+		  use_avx2, NULL },
+		{ "test_zero_copy_large_piece (SSE2)",
+		  test_zero_copy_large_piece, use_sse2, use_avx2, NULL },
+		{ "test_every_length (SSE2)", test_every_length, use_sse2,
+		  use_avx2, NULL },
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

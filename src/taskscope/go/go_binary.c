@@ -77,72 +77,104 @@ static char *read_gostring(const struct ts_go_binary *b, uint64_t addr)
 	return s;
 }
 
-/* Walks .symtab once for the runtime symbols we use. Returns false when
- * the binary has no runtime.buildVersion (not Go, or stripped). */
-static bool find_symbols(struct ts_go_binary *b, uint64_t *version_addr,
-			 uint64_t *reasons_addr, uint64_t *reasons_size)
+int ts_go_each_symbol(const struct ts_go_binary *b,
+		      int (*fn)(const struct ts_go_sym *sym, void *arg),
+		      void *arg)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
-	bool found = false;
 
 	while ((scn = elf_nextscn(b->elf, scn))) {
 		Elf_Data *d;
 		size_t i, n;
 
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		if (sh.sh_type == SHT_PROGBITS && (sh.sh_flags & SHF_EXECINSTR) &&
-		    !b->text_hi) {
-			b->text_lo = sh.sh_addr;
-			b->text_hi = sh.sh_addr + sh.sh_size;
-		}
-		if (sh.sh_type != SHT_SYMTAB)
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB)
 			continue;
 		d = elf_getdata(scn, NULL);
 		n = d && sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
 		for (i = 0; i < n; i++) {
-			GElf_Sym s;
-			const char *name;
+			GElf_Sym sym;
+			struct ts_go_sym gs;
+			int rc;
 
-			if (!gelf_getsym(d, i, &s))
+			if (!gelf_getsym(d, i, &sym))
 				continue;
-			name = elf_strptr(b->elf, sh.sh_link, s.st_name);
-			if (!name || strncmp(name, "runtime.", 8))
+			gs.name = elf_strptr(b->elf, sh.sh_link, sym.st_name);
+			if (!gs.name)
 				continue;
-			name += 8;
-			if (!strcmp(name, "buildVersion")) {
-				*version_addr = s.st_value;
-				found = true;
-			} else if (!strcmp(name, "waitReasonStrings")) {
-				*reasons_addr = s.st_value;
-				*reasons_size = s.st_size;
-			} else if (!strcmp(name, "allgs")) {
-				b->allgs = s.st_value;
-			} else if (!strcmp(name, "semtable")) {
-				b->semtable = s.st_value;
-				b->lay.semtable_n = s.st_size;   /* bytes for now */
-			} else if (!strcmp(name, "newproc1")) {
-				b->newproc1 = s.st_value;
-				b->newproc1_size = s.st_size;
-			} else if (!strcmp(name, "goexit1")) {
-				b->goexit1 = s.st_value;
-			} else if (!strcmp(name, "goexit.abi0") ||
-				   !strcmp(name, "goexit")) {
-				b->goexit = s.st_value;
-			} else if (!strcmp(name, "mcall") ||
-				   !strcmp(name, "mcall.abi0")) {
-				b->mcall = s.st_value;
-			} else if (!strcmp(name, "mstart.abi0") ||
-				   !strcmp(name, "mstart")) {
-				b->mstart = s.st_value;
-			} else if (!strcmp(name, "rt0_go.abi0") ||
-				   !strcmp(name, "rt0_go")) {
-				b->rt0_go = s.st_value;
-			}
+			gs.value = sym.st_value;
+			gs.size = sym.st_size;
+			gs.func = GELF_ST_TYPE(sym.st_info) == STT_FUNC;
+			if ((rc = fn(&gs, arg)))
+				return rc;
 		}
 	}
-	return found;
+	return 0;
+}
+
+struct runtime_syms {
+	struct ts_go_binary *b;
+	uint64_t *version_addr, *reasons_addr, *reasons_size;
+	bool found;
+};
+
+static int note_runtime_symbol(const struct ts_go_sym *s, void *arg)
+{
+	struct runtime_syms *r = arg;
+	struct ts_go_binary *b = r->b;
+	const char *name = s->name;
+
+	if (strncmp(name, "runtime.", 8))
+		return 0;
+	name += 8;
+	if (!strcmp(name, "buildVersion")) {
+		*r->version_addr = s->value;
+		r->found = true;
+	} else if (!strcmp(name, "waitReasonStrings")) {
+		*r->reasons_addr = s->value;
+		*r->reasons_size = s->size;
+	} else if (!strcmp(name, "allgs")) {
+		b->allgs = s->value;
+	} else if (!strcmp(name, "semtable")) {
+		b->semtable = s->value;
+		b->lay.semtable_n = s->size;   /* bytes for now */
+	} else if (!strcmp(name, "newproc1")) {
+		b->newproc1 = s->value;
+		b->newproc1_size = s->size;
+	} else if (!strcmp(name, "goexit1")) {
+		b->goexit1 = s->value;
+	} else if (!strcmp(name, "goexit.abi0") || !strcmp(name, "goexit")) {
+		b->goexit = s->value;
+	} else if (!strcmp(name, "mcall") || !strcmp(name, "mcall.abi0")) {
+		b->mcall = s->value;
+	} else if (!strcmp(name, "mstart.abi0") || !strcmp(name, "mstart")) {
+		b->mstart = s->value;
+	} else if (!strcmp(name, "rt0_go.abi0") || !strcmp(name, "rt0_go")) {
+		b->rt0_go = s->value;
+	}
+	return 0;
+}
+
+/* Finds the text section and, in one walk of .symtab, the runtime symbols
+ * we use. Returns false when the binary has no runtime.buildVersion (not
+ * Go, or stripped). */
+static bool find_symbols(struct ts_go_binary *b, uint64_t *version_addr,
+			 uint64_t *reasons_addr, uint64_t *reasons_size)
+{
+	struct runtime_syms r = { b, version_addr, reasons_addr, reasons_size,
+				  false };
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(b->elf, scn)) && !b->text_hi) {
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_PROGBITS &&
+		    (sh.sh_flags & SHF_EXECINSTR)) {
+			b->text_lo = sh.sh_addr;
+			b->text_hi = sh.sh_addr + sh.sh_size;
+		}
+	}
+	ts_go_each_symbol(b, note_runtime_symbol, &r);
+	return r.found;
 }
 
 /* The Go version from .go.buildinfo when the symbol table is gone
@@ -636,29 +668,25 @@ int ts_go_cfa_offset(const struct ts_go_binary *b, uint64_t pc, int64_t *off)
 	return rc;
 }
 
+struct symbol_query {
+	const char *name;
+	uint64_t addr;
+};
+
+static int match_symbol(const struct ts_go_sym *sym, void *arg)
+{
+	struct symbol_query *q = arg;
+
+	if (strcmp(sym->name, q->name))
+		return 0;
+	q->addr = sym->value;
+	return 1;
+}
+
 uint64_t ts_go_symbol(const struct ts_go_binary *b, const char *name)
 {
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
+	struct symbol_query q = { name, 0 };
 
-	while ((scn = elf_nextscn(b->elf, scn))) {
-		Elf_Data *d;
-		size_t i, n;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB)
-			continue;
-		d = elf_getdata(scn, NULL);
-		n = d && sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
-		for (i = 0; i < n; i++) {
-			GElf_Sym s;
-			const char *nm;
-
-			if (!gelf_getsym(d, i, &s))
-				continue;
-			nm = elf_strptr(b->elf, sh.sh_link, s.st_name);
-			if (nm && !strcmp(nm, name))
-				return s.st_value;
-		}
-	}
-	return 0;
+	ts_go_each_symbol(b, match_symbol, &q);
+	return q.addr;
 }

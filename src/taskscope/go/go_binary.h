@@ -107,6 +107,19 @@ uint64_t ts_go_exit_site(const struct ts_go_binary *b);
  * at pc - 1) as rsp + *off, from .debug_frame. Returns 0 or -ENOENT. */
 int ts_go_cfa_offset(const struct ts_go_binary *b, uint64_t pc, int64_t *off);
 
+/* One named entry of .symtab. */
+struct ts_go_sym {
+	const char *name;
+	uint64_t value, size;   /* link address, bytes */
+	bool func;              /* STT_FUNC */
+};
+
+/* Calls fn for each named entry of .symtab, in table order, until fn
+ * returns non-zero; returns that value, or 0 when every entry was seen. */
+int ts_go_each_symbol(const struct ts_go_binary *b,
+		      int (*fn)(const struct ts_go_sym *sym, void *arg),
+		      void *arg);
+
 /* Link address of the symbol named name, or 0. */
 uint64_t ts_go_symbol(const struct ts_go_binary *b, const char *name);
 

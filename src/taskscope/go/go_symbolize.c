@@ -90,31 +90,26 @@ static void index_dwarf(struct ts_gosym *s, size_t *cap)
 /* Functions the DWARF lacks (some assembly), from .symtab: added with
  * die 0; sorting puts them beside the DWARF ones, and lookups prefer the
  * entry with DWARF when both start at the same address. */
+struct symtab_index {
+	struct ts_gosym *s;
+	size_t *cap;
+};
+
+static int index_func_symbol(const struct ts_go_sym *sym, void *arg)
+{
+	struct symtab_index *x = arg;
+
+	if (!sym->func || !sym->size)
+		return 0;
+	return add_func(x->s, x->cap, sym->value, sym->value + sym->size, 0,
+			sym->name) ? 1 : 0;
+}
+
 static void index_symtab(struct ts_gosym *s, size_t *cap)
 {
-	Elf *e = s->b->elf;
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
+	struct symtab_index x = { s, cap };
 
-	while ((scn = elf_nextscn(e, scn))) {
-		Elf_Data *d;
-		size_t i, n;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB)
-			continue;
-		d = elf_getdata(scn, NULL);
-		n = d && sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
-		for (i = 0; i < n; i++) {
-			GElf_Sym sym;
-
-			if (!gelf_getsym(d, i, &sym) ||
-			    GELF_ST_TYPE(sym.st_info) != STT_FUNC || !sym.st_size)
-				continue;
-			if (add_func(s, cap, sym.st_value, sym.st_value + sym.st_size,
-				     0, elf_strptr(e, sh.sh_link, sym.st_name)))
-				return;
-		}
-	}
+	ts_go_each_symbol(s->b, index_func_symbol, &x);
 }
 
 struct ts_gosym *ts_gosym_new(const struct ts_go_binary *b)

@@ -146,6 +146,31 @@ static int emit(struct fp_parser *p, const char *data, size_t len)
  * compared in full. Memory-bound: measured at the speed of memcpy, where
  * glibc's memmem took twice that inside uploadd (profiled on 1 MiB
  * uploads). Returns the first match or NULL. */
+/* The positions set in mask m, from block offset i on, whose bytes
+ * match the whole delimiter (first and last bytes already do). */
+static inline const char *match_in_block(const char *h, size_t i, unsigned m,
+					 const char *d, size_t dlen)
+{
+	while (m) {
+		size_t k = (size_t)__builtin_ctz(m);
+
+		if (memcmp(h + i + k + 1, d + 1, dlen - 2) == 0)
+			return h + i + k;
+		m &= m - 1;
+	}
+	return NULL;
+}
+
+/* The positions from i on that a full vector block no longer covers. */
+static const char *find_tail(const char *h, size_t i, size_t n, const char *d,
+			     size_t dlen)
+{
+	for (; i + dlen <= n; i++)
+		if (h[i] == d[0] && memcmp(h + i, d, dlen) == 0)
+			return h + i;
+	return NULL;
+}
+
 __attribute__((target("avx2")))
 static const char *find_avx2(const char *h, size_t n, const char *d, size_t dlen)
 {
@@ -159,19 +184,12 @@ static const char *find_avx2(const char *h, size_t n, const char *d, size_t dlen
 		unsigned m = (unsigned)_mm256_movemask_epi8(
 			_mm256_and_si256(_mm256_cmpeq_epi8(a, first),
 					 _mm256_cmpeq_epi8(b, last)));
+		const char *hit = m ? match_in_block(h, i, m, d, dlen) : NULL;
 
-		while (m) {
-			size_t k = (size_t)__builtin_ctz(m);
-
-			if (memcmp(h + i + k + 1, d + 1, dlen - 2) == 0)
-				return h + i + k;
-			m &= m - 1;
-		}
+		if (hit)
+			return hit;
 	}
-	for (; i + dlen <= n; i++)
-		if (h[i] == d[0] && memcmp(h + i, d, dlen) == 0)
-			return h + i;
-	return NULL;
+	return find_tail(h, i, n, d, dlen);
 }
 
 static const char *find_sse2(const char *h, size_t n, const char *d, size_t dlen)
@@ -186,24 +204,24 @@ static const char *find_sse2(const char *h, size_t n, const char *d, size_t dlen
 		unsigned m = (unsigned)_mm_movemask_epi8(
 			_mm_and_si128(_mm_cmpeq_epi8(a, first),
 				      _mm_cmpeq_epi8(b, last)));
+		const char *hit = m ? match_in_block(h, i, m, d, dlen) : NULL;
 
-		while (m) {
-			size_t k = (size_t)__builtin_ctz(m);
-
-			if (memcmp(h + i + k + 1, d + 1, dlen - 2) == 0)
-				return h + i + k;
-			m &= m - 1;
-		}
+		if (hit)
+			return hit;
 	}
-	for (; i + dlen <= n; i++)
-		if (h[i] == d[0] && memcmp(h + i, d, dlen) == 0)
-			return h + i;
-	return NULL;
+	return find_tail(h, i, n, d, dlen);
+}
+
+static int avx2 = -1; /* unknown; every thread finds the same answer */
+
+void fp_set_simd(bool use_avx2)
+{
+	__atomic_store_n(&avx2, use_avx2 && __builtin_cpu_supports("avx2"),
+			 __ATOMIC_RELAXED);
 }
 
 static const char *find_delim(const struct fp_parser *p, const char *h, size_t n)
 {
-	static int avx2 = -1; /* unknown; every thread finds the same answer */
 	int has = __atomic_load_n(&avx2, __ATOMIC_RELAXED);
 
 	if (has < 0) {

@@ -89,4 +89,8 @@ int fp_finish(struct fp_parser *p);
 /* Frees what p holds (safe twice and on a failed init). */
 void fp_free(struct fp_parser *p);
 
+/* For tests: search with AVX2 where the CPU has it (the default), or with
+ * SSE2 only, the path of CPUs without AVX2, so both are exercised here. */
+void fp_set_simd(bool use_avx2);
+
 #endif
