@@ -72,24 +72,36 @@ static __always_inline void ts_syscall_args(const struct ts_user_regs *r,
 	args[5] = r->r[TS_REG_R9];
 }
 
+/* sk's ports (host byte order) and addresses, for family TS_AF_INET (the
+ * IPv4 address in the first 4 bytes of laddr/raddr) or TS_AF_INET6; the
+ * addresses are left alone for another family. Snapshot's fd description
+ * and the cross-process resolver both name a socket this way. */
+static __always_inline void ts_sock_addrs(struct sock *sk, __u16 family,
+					  __u16 *lport, __u16 *rport,
+					  __u8 laddr[16], __u8 raddr[16])
+{
+	*lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	*rport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (family == TS_AF_INET) {
+		__u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__u32 r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+
+		__builtin_memcpy(laddr, &l, 4);
+		__builtin_memcpy(raddr, &r, 4);
+	} else if (family == TS_AF_INET6) {
+		BPF_CORE_READ_INTO(laddr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(raddr, sk, __sk_common.skc_v6_daddr);
+	}
+}
+
 static __always_inline void ts_sock_info(struct sock *sk, struct ts_fd_info *out)
 {
 	out->family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	out->sotype = BPF_CORE_READ(sk, sk_type);
 	out->protocol = BPF_CORE_READ(sk, sk_protocol);
 	out->sk_state = BPF_CORE_READ(sk, __sk_common.skc_state);
-	out->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	out->rport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	if (out->family == TS_AF_INET) {
-		__u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
-		__u32 r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
-
-		__builtin_memcpy(out->laddr, &l, 4);
-		__builtin_memcpy(out->raddr, &r, 4);
-	} else if (out->family == TS_AF_INET6) {
-		BPF_CORE_READ_INTO(&out->laddr, sk, __sk_common.skc_v6_rcv_saddr);
-		BPF_CORE_READ_INTO(&out->raddr, sk, __sk_common.skc_v6_daddr);
-	}
+	ts_sock_addrs(sk, out->family, &out->lport, &out->rport, out->laddr,
+		      out->raddr);
 	if ((out->family == TS_AF_INET || out->family == TS_AF_INET6) &&
 	    out->protocol == TS_IPPROTO_TCP) {
 		struct tcp_sock *tp = (struct tcp_sock *)sk;

@@ -153,17 +153,9 @@ static __always_inline void xp_sock_detail(struct sock *sk,
 		xp_unix_detail(sk, out);
 		return;
 	}
-	out->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	out->rport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	if (out->family == TS_AF_INET) {
-		__u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
-		__u32 r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
-
-		__builtin_memcpy(out->laddr, &l, 4);
-		__builtin_memcpy(out->raddr, &r, 4);
-	} else if (out->family == TS_AF_INET6) {
-		BPF_CORE_READ_INTO(&out->laddr, sk, __sk_common.skc_v6_rcv_saddr);
-		BPF_CORE_READ_INTO(&out->raddr, sk, __sk_common.skc_v6_daddr);
+	ts_sock_addrs(sk, out->family, &out->lport, &out->rport, out->laddr,
+		      out->raddr);
+	if (out->family == TS_AF_INET6) {
 		/* An IPv4 client of a dual-stack listener: its peer is an
 		 * AF_INET socket, so keep the IPv4 form to match it. */
 		if (xp_v4mapped(out->raddr)) {
