@@ -12,6 +12,8 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "uploadd/debug/threaddump_proc.h"
@@ -169,6 +171,44 @@ static void test_read_own_threads(void **state)
 	close(pipefd[1]);
 }
 
+static unsigned long long ts_ns(const struct timespec *t)
+{
+	return (unsigned long long)t->tv_sec * 1000000000ull +
+	       (unsigned long long)t->tv_nsec;
+}
+
+/* A thread's CPU clock from its tid: for the calling thread it lies
+ * between the thread's own clock read just before and just after (a wrong
+ * clock id reads another clock or fails); another process's thread is
+ * refused; td_proc_read reports the same clock. */
+static void test_thread_cpu_clock(void **state)
+{
+	struct timespec a, b;
+	struct ts_thread t;
+	unsigned long long ns;
+	volatile unsigned long spin = 0;
+	pid_t self = (pid_t)syscall(SYS_gettid);
+	bool known;
+
+	(void)state;
+	while (spin < 20000000ul)   /* some CPU time of our own first */
+		spin++;
+	assert_int_equal(clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a), 0);
+	assert_int_equal(td_thread_cpu_ns(self, &ns), 0);
+	assert_int_equal(clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b), 0);
+	assert_true(ns >= ts_ns(&a));
+	assert_true(ns <= ts_ns(&b));
+	assert_true(ns > 0);
+
+	assert_int_equal(td_thread_cpu_ns(getppid(), &ns), -EINVAL);
+
+	assert_int_equal(clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a), 0);
+	assert_int_equal(td_proc_read(self, &t, &known), 0);
+	assert_int_equal(clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b), 0);
+	assert_true(t.cpu_ns >= ts_ns(&a));
+	assert_true(t.cpu_ns <= ts_ns(&b));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -178,6 +218,7 @@ int main(void)
 		cmocka_unit_test(test_syscall_forms),
 		cmocka_unit_test(test_state_letters),
 		cmocka_unit_test(test_read_own_threads),
+		cmocka_unit_test(test_thread_cpu_clock),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 enum ts_sched_state td_state_from_char(char c)
@@ -121,6 +122,22 @@ static int read_task_file(pid_t tid, const char *name, char *buf, size_t len)
 	return err;
 }
 
+/* The kernel's id of a thread's CPU-time clock (what glibc's
+ * pthread_getcpuclockid computes from a pthread_t) is the complement of
+ * the tid shifted left by 3, with CPUCLOCK_SCHED (2) and the per-thread
+ * bit (4); from a tid, as here, glibc has no call for it. */
+int td_thread_cpu_ns(pid_t tid, unsigned long long *ns)
+{
+	clockid_t clk = (clockid_t)((~(unsigned)tid << 3) | 6);
+	struct timespec ts;
+
+	if (clock_gettime(clk, &ts))
+		return -errno;
+	*ns = (unsigned long long)ts.tv_sec * 1000000000ull +
+	      (unsigned long long)ts.tv_nsec;
+	return 0;
+}
+
 int td_proc_read(pid_t tid, struct ts_thread *t, bool *syscall_known)
 {
 	unsigned long long ticks = 0, run_ns;
@@ -142,10 +159,14 @@ int td_proc_read(pid_t tid, struct ts_thread *t, bool *syscall_known)
 		return err;
 	if (td_parse_stat(buf, t, &ticks) < 0)
 		return -EINVAL;
-	/* schedstat's first field is the CPU time in ns, as taskscope reads
-	 * it from the scheduler (se.sum_exec_runtime); stat only has ticks. */
-	if (read_task_file(tid, "schedstat", buf, sizeof(buf)) == 0 &&
-	    sscanf(buf, "%llu", &run_ns) == 1)
+	/* The thread's CPU clock is exact: the kernel adds the running
+	 * slice of a thread that is on a CPU now, where schedstat's first
+	 * field (se.sum_exec_runtime) lags by up to a tick. Per-thread
+	 * clocks only read threads of the caller's own process, as here.
+	 * schedstat, then stat's ticks, are the fallbacks. */
+	if (td_thread_cpu_ns(tid, &run_ns) == 0 ||
+	    (read_task_file(tid, "schedstat", buf, sizeof(buf)) == 0 &&
+	     sscanf(buf, "%llu", &run_ns) == 1))
 		t->cpu_ns = run_ns;
 	else
 		t->cpu_ns = ticks * (1000000000ull / (unsigned long long)

@@ -1,6 +1,6 @@
 /* What /proc says about the threads of this process, for /debug/threads:
  * the list of tids (/proc/self/task), and per thread its name and state
- * (stat), CPU time (schedstat) and the syscall it is in with its arguments
+ * (stat), CPU time (the thread's CPU clock) and the syscall it is in with its arguments
  * (syscall). Fills taskscope's thread model (struct ts_thread) so the
  * in-process dump and `taskscope snapshot` share one schema. The parsers
  * are pure and unit-tested; the readers only open files. */
@@ -24,6 +24,12 @@ int td_proc_tids(pid_t **tids, size_t *n);
  * after --user): then syscall_nr is -1 too. Returns 0, or -ESRCH when the
  * thread has exited. Any thread. */
 int td_proc_read(pid_t tid, struct ts_thread *t, bool *syscall_known);
+
+/* Thread tid's CPU time in ns from its CPU clock, exact even while it
+ * runs (schedstat lags by up to a tick). tid must be a thread of this
+ * process: the kernel refuses per-thread clocks of others (-EINVAL).
+ * Returns 0 or -errno. Any thread. */
+int td_thread_cpu_ns(pid_t tid, unsigned long long *ns);
 
 /* Parses a stat line into t's name, state and cpu, and the CPU time in
  * clock ticks (utime + stime) into *ticks. Returns 0 or -EINVAL. Pure. */
