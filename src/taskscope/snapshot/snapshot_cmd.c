@@ -275,13 +275,23 @@ static int render(const struct snap_args *a, const struct ts_snapshot *s)
 }
 
 /* Names the other end of every socket and pipe a thread waits on (the
- * cross-process resolver, taskscope/xproc/). A failure costs the peers,
- * never the snapshot: it is said on stderr. */
-static void resolve_peers(struct ts_xp_opener *o, struct ts_snapshot *s)
+ * cross-process resolver, taskscope/xproc/). Its iterators load only when
+ * some thread waits on one: loading them beside the pass, as before,
+ * doubled a 1,000-thread snapshot's CPU and took the target's second CPU
+ * on this 2-vCPU machine (docs/BENCHMARKS.md, snapshot). A failure costs
+ * the peers, never the snapshot: it is said on stderr. */
+static void resolve_peers(struct ts_snapshot *s)
 {
-	struct ts_xp_session *x = ts_xp_open_finish(o);
+	struct ts_xp_session *x;
 	struct ts_xp_stats st;
 	int err;
+
+	if (!ts_xproc_needed(s)) {
+		log_debug(1, "xproc: not loaded: no thread waits on a socket, "
+			  "pipe or FIFO");
+		return;
+	}
+	x = ts_xp_open();
 
 	if (!x) {
 		log_warn("cross-process peers not resolved: cannot load the "
@@ -318,7 +328,6 @@ static void use_debug_cache(void)
 int cmd_snapshot(int argc, char **argv)
 {
 	struct ts_prewarm *pw;
-	struct ts_xp_opener *xo = NULL;
 	struct snap_args a = { 0 };
 	struct ts_target target = { 0 };
 	struct ts_collect_opts co = { 0 };
@@ -354,13 +363,9 @@ int cmd_snapshot(int argc, char **argv)
 	co.kernel_stacks = a.kernel_stacks;
 	co.stack_max = a.stack_size;
 	pw = ts_prewarm_start(target.pid);
-	/* The resolver's iterators load on a helper thread meanwhile. */
-	if (!a.no_peers)
-		xo = ts_xp_open_start();
 	rc = ts_snapshot_collect(&co, &raw);
 	if (rc) {
 		ts_unwinder_free(ts_prewarm_finish(pw));
-		ts_xp_open_discard(xo);
 		return rc;
 	}
 	s.pid = target.pid;
@@ -372,7 +377,6 @@ int cmd_snapshot(int argc, char **argv)
 	if (!a.all && raw.len == 0) {
 		ts_collect_result_free(&raw);
 		ts_unwinder_free(ts_prewarm_finish(pw));
-		ts_xp_open_discard(xo);
 		if (ts_pid_alive(target.pid)) {
 			log_err("the task iterator saw no thread of process %d "
 				"although it exists (is it in another pid "
@@ -395,8 +399,7 @@ int cmd_snapshot(int argc, char **argv)
 	}
 	ts_phase_mark(&ph, "build");
 	if (!a.no_peers) {
-		resolve_peers(xo, &s);
-		xo = NULL;
+		resolve_peers(&s);
 		ts_phase_mark(&ph, "xproc");
 	}
 	log_debug(1, "snapshot: %zu threads, %zu bytes of records, load %.1f "
@@ -421,7 +424,6 @@ free_go:
 	ts_recorder_free(&recent);
 	ts_snapshot_builder_free(b);
 free_raw:
-	ts_xp_open_discard(xo);
 	ts_snapshot_free(&s);
 	ts_collect_result_free(&raw);
 	if (b)

@@ -2,7 +2,6 @@
 #include "taskscope/xproc/xproc_collect.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -71,54 +70,6 @@ struct ts_xp_session *ts_xp_open(void)
 	}
 	x->load_ms = now_ms() - t0;
 	return x;
-}
-
-struct ts_xp_opener {
-	pthread_t thread;
-	struct ts_xp_session *x;
-	int err;
-};
-
-static void *opener_main(void *arg)
-{
-	struct ts_xp_opener *o = arg;
-
-	o->x = ts_xp_open();
-	o->err = o->x ? 0 : errno;
-	return NULL;
-}
-
-struct ts_xp_opener *ts_xp_open_start(void)
-{
-	struct ts_xp_opener *o = calloc(1, sizeof(*o));
-
-	if (o && pthread_create(&o->thread, NULL, opener_main, o)) {
-		free(o);
-		return NULL;
-	}
-	return o;
-}
-
-struct ts_xp_session *ts_xp_open_finish(struct ts_xp_opener *o)
-{
-	struct ts_xp_session *x;
-	int err;
-
-	if (!o)
-		return ts_xp_open();
-	pthread_join(o->thread, NULL);
-	x = o->x;
-	err = o->err;
-	free(o);
-	if (!x)
-		errno = err;
-	return x;
-}
-
-void ts_xp_open_discard(struct ts_xp_opener *o)
-{
-	if (o)
-		ts_xp_close(ts_xp_open_finish(o));
 }
 
 double ts_xp_load_ms(const struct ts_xp_session *x)

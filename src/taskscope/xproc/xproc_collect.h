@@ -14,7 +14,6 @@
 #include <sys/types.h>
 
 struct ts_xp_session;
-struct ts_xp_opener;
 
 /* Raw records of one read, back to back. */
 struct ts_xp_raw {
@@ -27,20 +26,6 @@ struct ts_xp_raw {
  * relocations). Returns the session, or NULL with errno set; the caller
  * explains the failure (it is not fatal to a snapshot). */
 struct ts_xp_session *ts_xp_open(void);
-
-/* Starts loading a session on a helper thread, so the verifier works on
- * another CPU while the caller runs its own pass and unwinds. Returns
- * NULL when no thread could be started (ts_xp_open_finish then loads in
- * the caller). */
-struct ts_xp_opener *ts_xp_open_start(void);
-
-/* Waits for the helper and returns its session (NULL with errno set when
- * loading failed), or loads now when o is NULL. */
-struct ts_xp_session *ts_xp_open_finish(struct ts_xp_opener *o);
-
-/* Waits for the helper and unloads what it loaded: for a caller that
- * gave up. NULL is fine. */
-void ts_xp_open_discard(struct ts_xp_opener *o);
 
 /* Runs the file, TCP and unix iterators into out (replacing what it
  * held). Returns 0 or -errno. */

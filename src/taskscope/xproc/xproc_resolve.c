@@ -49,6 +49,16 @@ static bool channel_wait(const struct ts_thread *t)
 	       b->fdi.type == TS_FD_NONE;
 }
 
+bool ts_xproc_needed(const struct ts_snapshot *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nthreads; i++)
+		if (channel_wait(&s->threads[i]))
+			return true;
+	return false;
+}
+
 /* Finds the peers of nodes [from, to). Returns how many were found. */
 static size_t match_range(const struct ts_xp_table *t, struct ts_snapshot *s,
 			  size_t from, size_t to)

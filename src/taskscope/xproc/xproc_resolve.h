@@ -28,6 +28,11 @@ struct ts_xp_stats {
 	size_t procs;                /* other processes whose threads were added */
 };
 
+/* True when a thread of s waits on a socket, pipe or FIFO, whose other
+ * end the resolver may find in another process; without one, loading its
+ * iterators (13-40 ms of verifier CPU here) would buy nothing. */
+bool ts_xproc_needed(const struct ts_snapshot *s);
+
 /* Resolves the peers of s's threads (classified, sorted: what
  * ts_snapshot_build leaves) with session x, adds the other processes'
  * threads to s->others, and rebuilds s's wait-for graph. With s->pid 0
