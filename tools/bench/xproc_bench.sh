@@ -94,7 +94,7 @@ for total in $totals; do
 	"$build/bench/procwalk" "$runs" >"$tmp/pw.json"
 	fds=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["files"])' "$tmp/xp.json")
 	echo "| $procs | $fds | \`taskscope snapshot --all --json\` | $(median_of "$tmp/all.w") | $(median_of "$tmp/all.c") |"
-	echo "| $procs | $fds | its resolver: BPF load (overlaps the pass) / iterators read / match | $(median_of "$tmp/xload") / $(median_of "$tmp/xpass") / $(median_of "$tmp/xmatch") | |"
+	echo "| $procs | $fds | its resolver: BPF load (after the pass) / iterators read / match | $(median_of "$tmp/xload") / $(median_of "$tmp/xpass") / $(median_of "$tmp/xmatch") | |"
 	echo "| $procs | $fds | \`lsof -nP -i -U\` (sockets to processes alone) | $(median_of "$tmp/lsof.w") | $(median_of "$tmp/lsof.c") |"
 	python3 - "$tmp/xp.json" "$tmp/pw.json" "$procs" "$fds" <<'PY'
 import json, statistics, sys
