@@ -18,7 +18,11 @@
 #          /tmp/k61 -- build/taskscope snapshot -p 1
 #
 # The guest: TCG with every CPU feature QEMU emulates (-cpu max; nested KVM
-# does not work on this VM: a KVM guest spins before its first line), the
+# does not work on this VM: a KVM guest spins before its first line), its
+# vCPUs on one host thread (thread=single: with thread=multi, QEMU 7.2
+# livelocked twice in six runs when watch enabled a hot tracepoint, both
+# vCPUs spinning on the int3 of the kernel's live code patching; single
+# costs ~15% of the 6.1 row's time), the
 # host's / read-only over virtio 9p, tmpfs where tests write (see
 # guest.sh), no network but lo. The command runs as root in the repository
 # this script belongs to (read-only in the guest: tests must write under
@@ -67,11 +71,15 @@ rm -f "$out/share/job.rc" "$out/share/job.log" "$out/console.log"
 	echo
 } >"$out/share/job.sh"
 
+# QEMU's monitor, for a hung guest's state (a short path: a unix socket's
+# is limited to 107 bytes).
+mon_dir=$(mktemp -d /tmp/ts-qemu-mon.XXXXXX)
 qemu=(qemu-system-x86_64
-	-accel tcg,thread=multi -cpu max -smp "$smp" -m "$mem"
+	-accel tcg,thread=single -cpu max -smp "$smp" -m "$mem"
 	-kernel "$kdir/vmlinuz" -initrd "$out/initramfs.cpio.gz"
 	-append "console=ttyS0 panic=-1 softlockup_panic=1 softlockup_all_cpu_backtrace=1 quiet loglevel=5 ts_stage2=$here/guest.sh"
-	-display none -monitor none -serial "file:$out/console.log"
+	-display none -monitor "unix:$mon_dir/sock,server=on,wait=off"
+	-serial "file:$out/console.log"
 	-no-reboot -nic none
 	-virtfs "local,path=/,mount_tag=tsroot,security_model=none,readonly=on,multidevs=remap"
 	-virtfs "local,path=$out/share,mount_tag=tsresults,security_model=none")
@@ -89,6 +97,37 @@ qemu_pid=$!
 cleanup() {
 	kill -TERM "$qemu_pid" 2>/dev/null || true
 	[ -n "$tail_pid" ] && kill "$tail_pid" 2>/dev/null || true
+	rm -rf "$mon_dir"
+}
+# Where a hung guest is, for whoever reads its logs: QEMU's view of each
+# vCPU (hang-state.txt), and the guest kernel's (sysrq l: every CPU's
+# backtrace; w: blocked tasks; on the console, if the kernel still runs).
+hang_state() {
+	python3 - "$mon_dir/sock" >"$out/hang-state.txt" 2>&1 <<'PY' || true
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(3)
+s.connect(sys.argv[1])
+def cmd(c, wait):
+    if c:
+        s.sendall((c + "\n").encode())
+    time.sleep(wait)
+    out = b""
+    try:
+        while True:
+            d = s.recv(1 << 16)
+            if not d:
+                break
+            out += d
+    except socket.timeout:
+        pass
+    print(out.decode(errors="replace"))
+cmd("", 0.5)
+for c in ("info cpus", "info registers -a"):
+    cmd(c, 0.5)
+for c in ("sendkey alt-sysrq-l", "sendkey alt-sysrq-w"):
+    cmd(c, 3)
+PY
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -107,7 +146,8 @@ if [ "$stall_s" -gt 0 ]; then
 		if [ "$size" != "$last_size" ]; then
 			last_size=$size last_change=$now
 		elif [ $((now - last_change)) -ge "$stall_s" ]; then
-			echo "boot.sh: the guest wrote nothing for ${stall_s} s: killing it" >&2
+			echo "boot.sh: the guest wrote nothing for ${stall_s} s: saving its state ($out/hang-state.txt, console) and killing it" >&2
+			hang_state
 			stalled=1
 			kill -TERM "$qemu_pid" 2>/dev/null || true
 			break
@@ -117,6 +157,7 @@ fi
 wait "$qemu_pid" || rc=$?
 [ -n "$stalled" ] && rc=124
 trap - EXIT
+rm -rf "$mon_dir"
 [ -n "$tail_pid" ] && { kill "$tail_pid" 2>/dev/null || true; wait "$tail_pid" 2>/dev/null || true; }
 secs=$(( $(date +%s) - start ))
 echo "$secs" >"$out/wall_seconds"

@@ -20,6 +20,9 @@ trap poweroff_now EXIT
 
 must() { "$@" || say "failed: $*"; }
 must mount -t proc proc /proc
+# Every sysrq key from the keyboard: boot.sh sends l and w through QEMU's
+# monitor when the guest hangs.
+echo 1 >/proc/sys/kernel/sysrq
 must mount -t sysfs sysfs /sys
 must mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm 2>/dev/null
