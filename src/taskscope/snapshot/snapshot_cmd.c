@@ -292,7 +292,6 @@ static void resolve_peers(struct ts_snapshot *s)
 		return;
 	}
 	x = ts_xp_open();
-
 	if (!x) {
 		log_warn("cross-process peers not resolved: cannot load the "
 			 "xproc iterators (bpf/xproc.bpf.c): %s (taskscope -vv "
