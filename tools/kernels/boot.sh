@@ -132,10 +132,10 @@ PY
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 rc=0
-# A guest that stops making progress is killed early: the 6.1 guest has
-# twice frozen whole (no console line, no test timeout firing, both
-# vCPUs busy in QEMU), which would otherwise hold the matrix for
-# --timeout. The tests print a line each; none takes a minute here.
+# A guest that stops making progress is killed early: under multi-threaded
+# TCG the 6.1 guest once froze whole (no console line, no test timeout
+# firing, both vCPUs busy in QEMU), which held the matrix for --timeout.
+# The tests print a line each; none takes a minute here.
 stalled=
 if [ "$stall_s" -gt 0 ]; then
 	last_size=-1 last_change=$(date +%s)
